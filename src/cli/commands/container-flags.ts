@@ -1,0 +1,212 @@
+/**
+ * The flags `run` and `create` share (Podman's spelling), and their translation into the
+ * runtime's ContainerOptions. One place, so the two commands always agree.
+ * Accepted and ignored, because harmless here: -i/--interactive (stdin is always passed in the
+ * foreground), -t/--tty for run (no console allocated; output is the same stream),
+ * --systemd (berth does not set up systemd-in-container mounts), --userns (only the host
+ * user namespace), --log-opt; --log-driver accepts journald|passthrough|k8s-file|none and
+ * changes nothing (under systemd output always goes to the journal, otherwise to ctr.log).
+ */
+import fs from 'node:fs';
+import type { Argv } from 'yargs';
+import { parseWithTrailingCommand } from './argv-split.js';
+import { UsageError } from '../../errors/index.js';
+import { resolveStoragePaths, type StoragePaths } from '../../paths/index.js';
+import { flagValues, normalizeCapability, parseSignal, type ContainerOptions, type HealthCheck } from '../../runtime/index.js';
+
+const list = { type: 'string', array: true } as const;
+
+export function containerFlags<T>(y: Argv<T>) {
+  return y
+    .option('name', { type: 'string', describe: 'Container name' })
+    .option('replace', { type: 'boolean', default: false, describe: 'Replace an existing container of the same name' })
+    .option('rm', { type: 'boolean', default: false, describe: 'Remove the container when it exits' })
+    .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'Run in the background, print the ID' })
+    .option('cidfile', { type: 'string', describe: 'Write the container ID to this file' })
+    .option('env', { alias: 'e', ...list, describe: 'NAME=VALUE (or NAME: from the environment)' })
+    .option('env-file', { ...list, describe: 'File of NAME=VALUE lines' })
+    .option('env-host', { type: 'boolean', default: false, describe: 'Pass the whole environment' })
+    .option('label', { alias: 'l', ...list, describe: 'KEY=VALUE metadata' })
+    .option('annotation', { ...list, describe: 'KEY=VALUE OCI annotation' })
+    .option('user', { alias: 'u', type: 'string', describe: 'USER[:GROUP], names from the image' })
+    .option('group-add', { ...list, describe: 'Additional group (name or gid)' })
+    .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory' })
+    .option('entrypoint', { type: 'string', describe: 'Entrypoint (a string or a JSON array)' })
+    .option('read-only', { type: 'boolean', default: false, describe: 'Read-only root file system' })
+    .option('read-only-tmpfs', { type: 'boolean', default: true, describe: 'With --read-only: tmpfs on /run, /tmp, /var/tmp' })
+    .option('tmpfs', { ...list, describe: 'PATH[:OPTIONS] tmpfs mount' })
+    .option('volume', { alias: 'v', ...list, describe: 'SOURCE:DEST[:OPTIONS]' })
+    .option('mount', { ...list, describe: 'type=bind|volume|tmpfs,source=…,target=…' })
+    .option('cap-add', { ...list, describe: 'Add a capability' })
+    .option('cap-drop', { ...list, describe: 'Drop a capability' })
+    .option('security-opt', { ...list, describe: 'no-new-privileges, seccomp=unconfined|PATH, label=disable' })
+    .option('hostname', { alias: 'h', type: 'string', describe: 'Container host name' })
+    .option('ulimit', { ...list, describe: 'TYPE=SOFT[:HARD]' })
+    .option('sysctl', { ...list, describe: 'NAME=VALUE' })
+    .option('init', { type: 'boolean', default: false, describe: 'Run catatonit as PID 1 (forwards signals, reaps zombies)' })
+    .option('stop-signal', { type: 'string', describe: 'Signal that stops the container' })
+    .option('stop-timeout', { type: 'string', describe: 'Seconds to wait before SIGKILL' })
+    .option('pull', { type: 'string', default: 'missing', describe: 'always|missing|never|newer' })
+    .option('device', { ...list, describe: 'HOST[:CONTAINER][:rwm]' })
+    .option('shm-size', { type: 'string', describe: 'Size of /dev/shm' })
+    .option('memory', { alias: 'm', type: 'string', describe: 'Memory limit' })
+    .option('pids-limit', { type: 'string', describe: 'Process limit (0 or -1: none)' })
+    .option('tz', { type: 'string', describe: 'Time zone (e.g. Europe/Paris, local)' })
+    .option('health-cmd', { type: 'string', describe: 'Health check command (shell, or JSON array)' })
+    .option('health-interval', { type: 'string', default: '30s' })
+    .option('health-timeout', { type: 'string', default: '30s' })
+    .option('health-retries', { type: 'string', default: '3' })
+    .option('health-start-period', { type: 'string', default: '0s' })
+    .option('network', { alias: 'net', ...list, describe: 'bridge, NAME, host, none, container:NAME, ns:PATH' })
+    .option('publish', { alias: 'p', ...list, describe: '[IP:][HOST:]CONTAINER[/PROTO]' })
+    .option('dns', list).option('dns-search', list).option('dns-option', list).option('add-host', list)
+    .option('sdnotify', { type: 'string', default: 'conmon', describe: 'conmon (berth names the container to systemd), container, healthy, ignore' })
+    .option('cgroups', { type: 'string', default: 'enabled', describe: 'enabled, split (child of the caller\'s cgroup), disabled' })
+    .option('log-driver', { type: 'string', default: 'journald' })
+    .option('log-opt', list)
+    .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'Accepted; stdin is passed in the foreground' })
+    .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'Accepted; no terminal is allocated' })
+    .option('systemd', { type: 'string', describe: 'Accepted and ignored' })
+    .option('userns', { type: 'string', describe: 'Accepted: only the host user namespace is supported' });
+}
+
+const bad = (flag: string, value: string, why: string): UsageError =>
+  new UsageError('invalid-flag', `invalid value for ${flag} "${value}": ${why}`, { context: { flag, value } });
+
+const strs = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String));
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw bad(flag, value, `expected one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+function parseCommandList(value: string, flag: string): string[] {
+  const v = value.trim();
+  if (v.startsWith('[')) {
+    try {
+      const parsed = JSON.parse(v) as unknown;
+      if (Array.isArray(parsed) && parsed.every((x) => typeof x === 'string')) return parsed as string[];
+    } catch { /* fall through */ }
+    throw bad(flag, value, 'not a JSON array of strings');
+  }
+  return v === '' ? [] : [v];
+}
+
+export interface ParsedRun { options: ContainerOptions; image: string; pull: 'always' | 'missing' | 'never' | 'newer'; detach: boolean; cidfile?: string; replace: boolean; paths: StoragePaths }
+
+/** For `run`/`create` command modules: raw tokens stay in argv['--'] (see argv-split.ts). */
+export function containerCommandBuilder(y: Argv): Argv {
+  return containerFlags(y).parserConfiguration({ 'halt-at-non-option': true, 'populate--': true }) as unknown as Argv;
+}
+
+export async function parseRunCommandLine(argv: Record<string, unknown>, commandName: string, env: NodeJS.ProcessEnv = process.env): Promise<ParsedRun> {
+  const { args, positional, command } = await parseWithTrailingCommand(argv, commandName, (y) => containerFlags(y) as unknown as Argv, 1);
+  return parseRunArgs({ ...args, image: positional[0], command }, env);
+}
+
+export function parseRunArgs(argv: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): ParsedRun {
+  const image = argv.image as string | undefined;
+  if (!image) throw new UsageError('missing-image', 'an image name (or ID) is required', {});
+  const command = strs(argv.command);
+  const hostEnv = env;
+  const envVars: Record<string, string> = {};
+  if (argv['env-host']) for (const [k, v] of Object.entries(hostEnv)) if (v !== undefined) envVars[k] = v;
+  for (const f of strs(argv['env-file'])) {
+    let text: string;
+    try { text = fs.readFileSync(f, 'utf8'); } catch { throw new UsageError('env-file-missing', `--env-file ${f}: no such file or directory`, { context: { file: f } }); }
+    Object.assign(envVars, flagValues.parseEnvFile(text, f, hostEnv));
+  }
+  Object.assign(envVars, flagValues.parseEnv(strs(argv.env), hostEnv));
+
+  const mounts = [
+    ...strs(argv.volume).map(flagValues.parseVolume),
+    ...strs(argv.mount).map(flagValues.parseMount),
+    ...strs(argv.tmpfs).map(flagValues.parseTmpfs),
+  ];
+  let noNewPrivileges = false;
+  let seccompProfile: string | undefined;
+  let labelDisable = false;
+  for (const opt of strs(argv['security-opt'])) {
+    if (opt === 'no-new-privileges' || opt === 'no-new-privileges=true' || opt === 'no-new-privileges:true') noNewPrivileges = true;
+    else if (opt.startsWith('seccomp=') || opt.startsWith('seccomp:')) {
+      seccompProfile = opt.slice(8);
+      if (seccompProfile !== 'unconfined' && !fs.existsSync(seccompProfile)) throw bad('--security-opt', opt, `seccomp profile ${seccompProfile} does not exist`);
+    } else if (opt === 'label=disable' || opt === 'label:disable' || opt.startsWith('label=')) labelDisable = true;
+    else if (opt.startsWith('apparmor=') || opt === 'unmask=ALL' || opt.startsWith('mask=')) { /* no AppArmor/SELinux here: accepted */ } else throw bad('--security-opt', opt, 'supported: no-new-privileges, seccomp=unconfined|PATH, label=…');
+  }
+  let healthCheck: HealthCheck | undefined;
+  const hc = argv['health-cmd'] as string | undefined;
+  if (hc !== undefined && hc !== 'none') {
+    const cmd = hc.trim().startsWith('[') ? parseCommandList(hc, '--health-cmd') : ['CMD-SHELL', hc];
+    healthCheck = {
+      test: cmd,
+      intervalMs: flagValues.parseDuration(String(argv['health-interval']), '--health-interval'),
+      timeoutMs: flagValues.parseDuration(String(argv['health-timeout']), '--health-timeout'),
+      retries: flagValues.parseIntFlag(String(argv['health-retries']), '--health-retries', 0),
+      startPeriodMs: flagValues.parseDuration(String(argv['health-start-period']), '--health-start-period'),
+    };
+  }
+  const sdnotify = oneOf('--sdnotify', String(argv.sdnotify), ['conmon', 'container', 'healthy', 'ignore'] as const);
+  if (sdnotify === 'healthy' && !healthCheck) throw bad('--sdnotify', 'healthy', 'needs --health-cmd');
+  const pidsRaw = argv['pids-limit'] as string | undefined;
+  const pids = pidsRaw === undefined ? undefined : flagValues.parseIntFlag(pidsRaw, '--pids-limit', -1);
+  const stopTimeoutRaw = argv['stop-timeout'] as string | undefined;
+  const logDriver = oneOf('--log-driver', String(argv['log-driver']), ['journald', 'passthrough', 'k8s-file', 'none', 'passthrough-tty'] as const);
+  const userns = argv.userns as string | undefined;
+  if (userns && !['', 'host'].includes(userns)) throw bad('--userns', userns, 'only the host user namespace is supported');
+  const options: ContainerOptions = {
+    image,
+    name: argv.name as string | undefined,
+    command,
+    entrypoint: argv.entrypoint === undefined ? undefined : parseCommandList(String(argv.entrypoint), '--entrypoint'),
+    env: envVars,
+    labels: flagValues.parseKeyValues(strs(argv.label), '--label'),
+    annotations: flagValues.parseKeyValues(strs(argv.annotation), '--annotation'),
+    user: argv.user as string | undefined,
+    groupAdd: strs(argv['group-add']),
+    workdir: argv.workdir as string | undefined,
+    readOnly: Boolean(argv['read-only']),
+    readOnlyTmpfs: argv['read-only-tmpfs'] !== false,
+    mounts,
+    capAdd: strs(argv['cap-add']),
+    capDrop: strs(argv['cap-drop']),
+    noNewPrivileges,
+    seccompProfile,
+    labelDisable,
+    hostname: argv.hostname as string | undefined,
+    ulimits: strs(argv.ulimit).map(flagValues.parseUlimit),
+    sysctls: flagValues.parseKeyValues(strs(argv.sysctl), '--sysctl'),
+    init: Boolean(argv.init),
+    stopSignal: argv['stop-signal'] as string | undefined,
+    stopTimeout: stopTimeoutRaw === undefined ? undefined : flagValues.parseIntFlag(stopTimeoutRaw, '--stop-timeout', 0),
+    devices: strs(argv.device).map(flagValues.parseDevice),
+    shmSize: argv['shm-size'] === undefined ? undefined : flagValues.parseSize(String(argv['shm-size']), '--shm-size'),
+    memory: argv.memory === undefined ? undefined : flagValues.parseSize(String(argv.memory), '--memory'),
+    pidsLimit: pids === undefined ? undefined : pids <= 0 ? 0 : pids,
+    tz: argv.tz as string | undefined,
+    healthCheck,
+    network: strs(argv.network),
+    publish: strs(argv.publish),
+    dns: strs(argv.dns),
+    dnsSearch: strs(argv['dns-search']),
+    dnsOptions: strs(argv['dns-option']),
+    addHosts: strs(argv['add-host']),
+    sdnotify,
+    cgroups: oneOf('--cgroups', String(argv.cgroups), ['enabled', 'disabled', 'no-conmon', 'split'] as const),
+    logDriver,
+    rm: Boolean(argv.rm),
+    systemdUnit: env.PODMAN_SYSTEMD_UNIT || undefined,
+  };
+  for (const c of options.capAdd) normalizeCapability(c);
+  for (const c of options.capDrop) normalizeCapability(c);
+  if (options.stopSignal) parseSignal(options.stopSignal);
+  return {
+    options,
+    image,
+    pull: oneOf('--pull', String(argv.pull), ['always', 'missing', 'never', 'newer'] as const),
+    detach: Boolean(argv.detach),
+    cidfile: argv.cidfile as string | undefined,
+    replace: Boolean(argv.replace),
+    paths: resolveStoragePaths({ root: argv.root as string | undefined, runroot: argv.runroot as string | undefined }),
+  };
+}

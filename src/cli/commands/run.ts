@@ -1,0 +1,73 @@
+/**
+ * `berth run [flags] IMAGE [COMMAND...]`: create + start. With -d under systemd (a generated
+ * unit's ExecStart) berth names the container's init to systemd and exits; see
+ * src/runtime/launch.ts for why.
+ */
+import fs from 'node:fs';
+import type { Argv, CommandModule } from 'yargs';
+import {
+  createContainer, removeContainer, requireCgroupV2, sdNotify, startContainer, waitHealthy, type ContainerRecord,
+} from '../../runtime/index.js';
+import { containerCommandBuilder, parseRunCommandLine, type ParsedRun } from './container-flags.js';
+import { resolveImage } from './container-support.js';
+
+export async function createFromArgs(parsed: ParsedRun): Promise<ContainerRecord> {
+  if (parsed.options.cgroups !== 'disabled') requireCgroupV2();
+  const image = await resolveImage(parsed.image, parsed.pull, parsed.paths);
+  const record = await createContainer(parsed.paths, { options: parsed.options, image, imageName: image.names[0] ?? parsed.image, replace: parsed.replace });
+  if (parsed.cidfile) {
+    try {
+      fs.writeFileSync(parsed.cidfile, record.id);
+    } catch (error) {
+      await removeContainer(parsed.paths, record, { force: true });
+      throw error;
+    }
+  }
+  return record;
+}
+
+async function undoCreate(parsed: ParsedRun, record: ContainerRecord): Promise<void> {
+  await removeContainer(parsed.paths, record, { force: true, timeout: 0 }).catch(() => undefined);
+  if (parsed.cidfile) fs.rmSync(parsed.cidfile, { force: true });
+}
+
+export const runCommand: CommandModule<object, Record<string, unknown>> = {
+  command: 'run [image] [command..]',
+  describe: 'Run a command in a new container',
+  builder: (y: Argv) => containerCommandBuilder(y),
+  handler: async (argv) => {
+    const parsed = await parseRunCommandLine(argv, 'run');
+    const record = await createFromArgs(parsed);
+    const { paths } = parsed;
+    if (!parsed.detach) {
+      let result;
+      try {
+        result = await startContainer(paths, record, 'foreground');
+      } catch (error) {
+        await undoCreate(parsed, record);
+        throw error;
+      }
+      if (record.options.rm) await undoCreate(parsed, record);
+      process.exitCode = result.exitCode ?? 0;
+      return;
+    }
+    let started;
+    try {
+      started = await startContainer(paths, record, 'detached');
+    } catch (error) {
+      await undoCreate(parsed, record);
+      throw error;
+    }
+    if (started.supervisor === 'systemd') {
+      const mode = record.options.sdnotify;
+      if (mode === 'conmon') await sdNotify([`MAINPID=${started.pid}`, 'READY=1']);
+      else if (mode === 'container') await sdNotify([`MAINPID=${started.pid}`]);
+      else if (mode === 'healthy') {
+        await sdNotify([`MAINPID=${started.pid}`, 'STATUS=waiting for the first passing health check']);
+        await waitHealthy(paths, record, record.options.healthCheck!);
+        await sdNotify(['READY=1', 'STATUS=healthy']);
+      }
+    }
+    process.stdout.write(`${record.id}\n`);
+  },
+};

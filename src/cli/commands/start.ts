@@ -1,0 +1,24 @@
+/** `berth start [-a] NAME...`: start created or exited containers (in the background unless -a). */
+import type { Argv, CommandModule } from 'yargs';
+import { requireRecord, startContainer } from '../../runtime/index.js';
+import { pathsOf } from './container-support.js';
+
+export const startCommand: CommandModule<object, Record<string, unknown>> = {
+  command: 'start <containers..>',
+  describe: 'Start one or more containers',
+  builder: (y: Argv) => y.option('attach', { alias: 'a', type: 'boolean', default: false, describe: 'Attach stdout/stderr and wait (one container)' })
+    .option('interactive', { alias: 'i', type: 'boolean', default: false }),
+  handler: async (argv) => {
+    const paths = pathsOf(argv);
+    for (const name of argv.containers as string[]) {
+      const record = requireRecord(paths, name);
+      if (argv.attach) {
+        const r = await startContainer(paths, record, 'foreground');
+        process.exitCode = r.exitCode ?? 0;
+        return;
+      }
+      await startContainer(paths, record, 'detached');
+      process.stdout.write(`${name}\n`);
+    }
+  },
+};

@@ -1,0 +1,301 @@
+/**
+ * Pulling an image into the store: resolve the name (aliases, search registries, a prompt), walk
+ * each candidate's sources (mirrors, then the registry), fetch the manifest (choosing this
+ * machine's platform from an index), then the config and the layers (bounded parallelism, retries,
+ * Range resume), unpacking layers as soon as every layer below them has arrived, and record the
+ * image. A failed pull records nothing.
+ */
+import { ImageError, redact } from '../errors/index.js';
+import { getCredentials, type Credentials } from './auth.js';
+import { hostPlatform, parseManifest, parsePlatform, choosePlatform, formatPlatform } from './manifest.js';
+import type { Descriptor, ImageManifest, OciImageConfigFile, Platform } from './oci.js';
+import { pullSources, type PullSource } from './pull-sources.js';
+import type { EnsureImageOptions, ImageHandle, PullProgress } from './pull-types.js';
+import { formatReference, referenceTarget, type ImageReference } from './reference.js';
+import { loadRegistriesConfig, recordAlias, type RegistriesConfig } from './registries-conf.js';
+import { RegistryClient } from './registry-client.js';
+import { backoffDelay, DEFAULT_RETRY, sleep, TransientError, type RetryPolicy } from './retry.js';
+import { canPrompt, selectPrompt } from './select-prompt.js';
+import { resolveName, type Resolution } from './short-names.js';
+import { isTransientNetworkError } from './http.js';
+import { ImageStore } from './store/index.js';
+
+export interface PullOptions extends Omit<EnsureImageOptions, 'policy'> {
+  /** Concurrent layer downloads (default 4). */
+  parallel?: number;
+  retry?: RetryPolicy;
+  /** Use these instead of the auth files (--creds). */
+  credentials?: Credentials;
+  /** Use instead of reading registries.conf (tests). */
+  registriesConfig?: RegistriesConfig;
+  /** The chooser for ambiguous short names; default: the arrow-key prompt when stdin and stdout are terminals. */
+  prompt?: ((title: string, choices: string[]) => Promise<number>) | null;
+}
+
+export function wantedPlatform(options: { platform?: string; arch?: string }): Platform {
+  const platform = options.platform ? parsePlatform(options.platform) : hostPlatform();
+  if (options.arch) {
+    const arch = parsePlatform(options.arch);
+    platform.architecture = arch.architecture;
+    delete platform.variant;
+  }
+  return platform;
+}
+
+export async function resolveForPull(reference: string, config: RegistriesConfig, options: Pick<PullOptions, 'prompt'>): Promise<Resolution> {
+  const prompt = options.prompt === null ? undefined : options.prompt ?? (canPrompt() ? selectPrompt : undefined);
+  return resolveName(reference, config, { prompt });
+}
+
+/** Pull `reference` (always contacting the registry) and return the stored image. */
+export async function pullImage(reference: string, options: PullOptions): Promise<ImageHandle> {
+  const config = options.registriesConfig ?? loadRegistriesConfig();
+  const resolution = await resolveForPull(reference, config, options);
+  return pullResolved(resolution, config, options);
+}
+
+export async function pullResolved(resolution: Resolution, config: RegistriesConfig, options: PullOptions): Promise<ImageHandle> {
+  const store = await ImageStore.open(options.paths);
+  const failures: { name: string; error: unknown }[] = [];
+  for (const candidate of resolution.candidates) {
+    let sources: PullSource[];
+    try {
+      sources = pullSources(config, candidate);
+    } catch (error) {
+      failures.push({ name: formatReference(candidate), error });
+      continue;
+    }
+    for (const source of sources) {
+      try {
+        const handle = await pullFromSource(store, candidate, source, options);
+        if (resolution.rationale === 'prompt' && resolution.shortName && !candidate.digest) {
+          recordAlias(config, resolution.shortName, `${candidate.registry}/${candidate.repository}`);
+        }
+        return handle;
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        failures.push({ name: formatReference(source.ref), error });
+      }
+    }
+  }
+  if (failures.length === 1) throw failures[0].error;
+  const lines = failures.map((f) => `  ${f.name}: ${redact((f.error as Error).message)}`);
+  throw new ImageError('image.pull.failed', `pulling ${resolution.input}: every candidate failed:\n${lines.join('\n')}`,
+    { context: { image: resolution.input }, cause: failures[failures.length - 1]?.error });
+}
+
+interface PullContext {
+  store: ImageStore;
+  client: RegistryClient;
+  image: string;
+  emit: (event: Omit<PullProgress, 'image'>) => void;
+  options: PullOptions;
+}
+
+async function pullFromSource(store: ImageStore, name: ImageReference, source: PullSource, options: PullOptions): Promise<ImageHandle> {
+  const image = formatReference(name);
+  const emit = (event: Omit<PullProgress, 'image'>): void => options.onProgress?.({ ...event, image });
+  emit({ phase: 'resolving', message: `Trying to pull ${formatReference(source.ref)}...` });
+  const credentials = options.credentials ?? await getCredentials(source.ref.registry, source.ref.repository, { authfile: options.authfile });
+  const client = new RegistryClient({
+    registry: source.ref.registry, repository: source.ref.repository, image, insecure: source.insecure,
+    tlsVerify: options.tlsVerify, credentials, signal: options.signal, retry: options.retry,
+  });
+  const ctx: PullContext = { store, client, image, emit, options };
+  const top = parseManifest(await client.getManifest(referenceTarget(source.ref)), image);
+  let manifestDoc = top;
+  let indexDigest: string | undefined;
+  if (top.kind === 'index') {
+    const chosen = choosePlatform(top.index, wantedPlatform(options), image);
+    indexDigest = top.digest;
+    manifestDoc = parseManifest(await client.getManifest(chosen.digest), image);
+    if (manifestDoc.kind !== 'image') throw new ImageError('image.manifest.invalid', `${image}: index entry ${chosen.digest} is not an image manifest`, { context: { image, digest: chosen.digest } });
+  }
+  if (manifestDoc.kind !== 'image') throw new ImageError('image.manifest.invalid', `${image}: not an image manifest`, { context: { image } });
+  const manifest = manifestDoc.manifest;
+  emit({ phase: 'manifest', message: 'Getting image source signatures' });
+
+  const written: string[] = [];
+  try {
+    if (indexDigest) await storeSmallBlob(ctx, indexDigest, top.body, written);
+    await storeSmallBlob(ctx, manifestDoc.digest, manifestDoc.body, written);
+    const config = await fetchConfig(ctx, manifest, written);
+    const layers = manifest.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size }));
+    const layerDirs = await fetchAndUnpackLayers(ctx, config, manifest, written);
+    emit({ phase: 'manifest', message: 'Writing manifest to image destination' });
+    const stored = await store.recordImage({
+      names: [image], manifestDigest: manifestDoc.digest, configDigest: manifest.config.digest, layers,
+      ...(indexDigest ? { otherBlobs: [indexDigest] } : {}),
+    });
+    emit({ phase: 'done', message: stored.id });
+    return { id: stored.id, digest: manifestDoc.digest, names: stored.names, config, layerDirs };
+  } catch (error) {
+    await abandon(store, written, manifest);
+    throw error;
+  }
+}
+
+/** Undo what a failed pull added (only blobs and layers nothing else uses; partial downloads stay for resume). */
+async function abandon(store: ImageStore, written: string[], manifest: ImageManifest): Promise<void> {
+  const s = store as unknown as { abandonPull?: (c: { blobs: string[]; chains: string[] }) => Promise<void> };
+  if (typeof s.abandonPull !== 'function') return;
+  try {
+    await s.abandonPull({ blobs: [...written, manifest.config.digest, ...manifest.layers.map((l) => l.digest)], chains: [] });
+  } catch {
+    // best effort: the original error matters more
+  }
+}
+
+async function storeSmallBlob(ctx: PullContext, digest: string, body: Buffer, written: string[]): Promise<void> {
+  if (await ctx.store.hasBlob(digest)) return;
+  let read = false;
+  await ctx.store.writeBlob(digest, body.length, (async function* () { read = true; yield body; })());
+  if (read) written.push(digest);
+}
+
+async function fetchConfig(ctx: PullContext, manifest: ImageManifest, written: string[]): Promise<OciImageConfigFile> {
+  const desc = manifest.config;
+  if (!(await ctx.store.hasBlob(desc.digest)) && await downloadBlob(ctx, desc, false)) written.push(desc.digest);
+  let config: OciImageConfigFile;
+  try {
+    config = JSON.parse((await ctx.store.readBlob(desc.digest)).toString('utf8'));
+  } catch {
+    throw new ImageError('image.config.invalid', `${ctx.image}: config ${desc.digest} is not valid JSON`, { context: { image: ctx.image, digest: desc.digest } });
+  }
+  const diffIds = config?.rootfs?.diff_ids;
+  if (!Array.isArray(diffIds) || diffIds.length !== manifest.layers.length) {
+    throw new ImageError('image.config.invalid', `${ctx.image}: config lists ${Array.isArray(diffIds) ? diffIds.length : 'no'} layer diff IDs for ${manifest.layers.length} layers`, { context: { image: ctx.image, digest: desc.digest } });
+  }
+  ctx.emit({ phase: 'manifest', message: `Copying config ${desc.digest.slice(7, 19)} done` });
+  return config;
+}
+
+function isBlobMismatch(error: unknown): boolean {
+  return error instanceof ImageError && /(size|digest)-mismatch/.test(error.code);
+}
+
+function isRetryableDownloadError(error: unknown): boolean {
+  if (error instanceof ImageError) return false;
+  return error instanceof TransientError || isTransientNetworkError(error);
+}
+
+/**
+ * Fetch one blob into the store: resumes a kept partial with Range, retries transient failures
+ * with backoff, and starts over once when resumed bytes do not verify.
+ */
+async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean): Promise<boolean> {
+  const policy = ctx.options.retry ?? DEFAULT_RETRY;
+  let fresh = false;
+  let restartedAfterMismatch = false;
+  for (let attempt = 0; ; attempt++) {
+    let offset = fresh ? 0 : await ctx.store.partialBlobSize(desc.digest);
+    if (offset >= desc.size) offset = 0;
+    let bytes = offset;
+    let lastReport = 0;
+    const counted = async function* (source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+      for await (const chunk of source) {
+        bytes += chunk.byteLength;
+        if (report && (Date.now() - lastReport > 100 || bytes === desc.size)) {
+          lastReport = Date.now();
+          ctx.emit({ phase: 'layer', layer: desc.digest, bytes, total: desc.size, message: 'downloading' });
+        }
+        yield chunk;
+      }
+    };
+    try {
+      await ctx.store.writeBlob(desc.digest, desc.size, counted(ctx.client.blob(desc.digest, offset)), offset > 0 ? { append: true, offset } : {});
+      const fetched = bytes !== offset || desc.size === 0;
+      if (report) ctx.emit({ phase: 'layer', layer: desc.digest, bytes: desc.size, total: desc.size, message: fetched ? 'downloaded' : 'skipped' });
+      return fetched;
+    } catch (error) {
+      if (ctx.options.signal?.aborted) throw error;
+      if (isBlobMismatch(error)) {
+        if (offset > 0 && !restartedAfterMismatch) {
+          restartedAfterMismatch = true;
+          fresh = true;
+          continue;
+        }
+        throw new ImageError('image.blob.corrupt', `${ctx.image}: blob ${desc.digest} from ${ctx.client.options.registry} does not match its digest (${(error as Error).message})`, { context: { image: ctx.image, digest: desc.digest }, cause: error });
+      }
+      if (error instanceof ImageError && error.code === 'image.blob.range') {
+        fresh = true;
+        continue;
+      }
+      if (!isRetryableDownloadError(error) || attempt + 1 >= policy.attempts) {
+        if (error instanceof ImageError) throw error;
+        const e = error as Error;
+        throw new ImageError('image.blob.download', `${ctx.image}: downloading blob ${desc.digest} from ${ctx.client.options.registry} failed after ${attempt + 1} attempt(s): ${e.message}`, { context: { image: ctx.image, digest: desc.digest }, cause: error });
+      }
+      const delay = backoffDelay(policy, attempt, error instanceof TransientError ? error.retryAfterMs : undefined);
+      if (report) ctx.emit({ phase: 'layer', layer: desc.digest, bytes, total: desc.size, message: `retrying in ${(delay / 1000).toFixed(1)}s after ${(error as Error).message}` });
+      await sleep(delay, ctx.options.signal);
+    }
+  }
+}
+
+/**
+ * Download layers `parallel` at a time. While later layers still download, the run of finished
+ * layers from the bottom is unpacked (one store call at a time, and only once enough new bytes
+ * are ready: each call re-checks the layers below, which costs a lock per layer).
+ */
+const PIPELINE_MIN_BYTES = 8 * 1024 * 1024;
+
+async function fetchAndUnpackLayers(ctx: PullContext, config: OciImageConfigFile, manifest: ImageManifest, written: string[]): Promise<string[]> {
+  const layers = manifest.layers;
+  const all = layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size }));
+  if (layers.length === 0) return [];
+  const parallel = Math.max(1, ctx.options.parallel ?? 4);
+  const done = new Array<boolean>(layers.length).fill(false);
+  let readyCount = 0; // layers 0..readyCount-1 are downloaded
+  let unpackedCount = 0; // layers 0..unpackedCount-1 are unpacked (or being unpacked by the running call)
+  let running: Promise<void> | undefined;
+  let unpackError: unknown;
+  let dirs: string[] = [];
+  const unpack = async (count: number): Promise<void> => {
+    const prefixConfig = { ...config, rootfs: { ...config.rootfs, diff_ids: config.rootfs.diff_ids.slice(0, count) } };
+    dirs = await ctx.store.ensureLayers(prefixConfig, all.slice(0, count), {
+      onLayer: (e) => { if (e.phase === 'unpacking') ctx.emit({ phase: 'unpacking', layer: e.digest, message: `Unpacking ${e.digest.slice(7, 19)}` }); },
+    });
+  };
+  const maybeUnpack = (): void => {
+    if (running || unpackError || readyCount === layers.length) return;
+    let pendingBytes = 0;
+    for (let i = unpackedCount; i < readyCount; i++) pendingBytes += layers[i].size;
+    if (pendingBytes < PIPELINE_MIN_BYTES) return;
+    const count = readyCount;
+    unpackedCount = count;
+    running = unpack(count).catch((error) => { unpackError = error; }).finally(() => { running = undefined; maybeUnpack(); });
+  };
+  let next = 0;
+  let downloadError: unknown;
+  const worker = async (): Promise<void> => {
+    while (next < layers.length && !downloadError && !unpackError) {
+      const i = next++;
+      try {
+        // hasBlob costs nothing when the blob is absent (and one lock when present); writeBlob always takes two.
+        if (await ctx.store.hasBlob(layers[i].digest)) ctx.emit({ phase: 'layer', layer: layers[i].digest, bytes: layers[i].size, total: layers[i].size, message: 'skipped' });
+        else if (await downloadBlob(ctx, layers[i], true)) written.push(layers[i].digest);
+      } catch (error) {
+        downloadError ??= error;
+        return;
+      }
+      done[i] = true;
+      while (readyCount < layers.length && done[readyCount]) readyCount++;
+      maybeUnpack();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, layers.length) }, worker));
+  while (running) await running;
+  if (!downloadError && !unpackError) await unpack(layers.length).catch((error) => { unpackError = error; });
+  if (downloadError) throw downloadError;
+  if (unpackError) {
+    const e = unpackError as Error;
+    if (e instanceof ImageError && !e.message.startsWith(ctx.image)) {
+      throw new ImageError(e.code, `${ctx.image}: ${e.message}`, { context: { ...e.context, image: ctx.image }, cause: e, exitCode: e.exitCode });
+    }
+    throw e;
+  }
+  return dirs;
+}
+
+export { formatPlatform };

@@ -1,0 +1,113 @@
+/**
+ * Content-addressed blobs. A write streams into <partial>/<hex>, hashing as it goes; only when
+ * size and digest match is the file fsynced and renamed into blobs/ (so a blob that exists is
+ * always complete and verified). An interrupted download stays in partial/ for a Range resume
+ * (`append`); a wrong digest or size removes it. One writer per digest at a time (file lock), so
+ * two processes pulling the same blob do not interleave; the second finds it present.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ImageError } from '../../errors/index.js';
+import { syncDir } from './atomic.js';
+import { digestHex } from './digest.js';
+import type { StoreLayout } from './layout.js';
+
+export function blobPath(layout: StoreLayout, digest: string): string {
+  return path.join(layout.blobsDir, digestHex(digest));
+}
+
+export function partialPath(layout: StoreLayout, digest: string): string {
+  return path.join(layout.partialDir, digestHex(digest));
+}
+
+export async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.promises.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function partialSize(layout: StoreLayout, digest: string): Promise<number> {
+  try {
+    return (await fs.promises.stat(partialPath(layout, digest))).size;
+  } catch {
+    return 0;
+  }
+}
+
+export interface WriteBlobOptions {
+  /** Continue the kept partial download (the source yields the bytes after it). */
+  append?: boolean;
+  /** With append: the byte offset the source starts at; the partial file is cut back to it (or the write is refused if shorter). */
+  offset?: number;
+}
+
+/** Call with the blob's lock held. Returns without reading `source` when the blob is already stored. */
+export async function writeBlobLocked(layout: StoreLayout, digest: string, size: number | undefined, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: WriteBlobOptions = {}): Promise<boolean> {
+  const final = blobPath(layout, digest);
+  if (await exists(final)) return false;
+  const partial = partialPath(layout, digest);
+  const hash = crypto.createHash('sha256');
+  let written = 0;
+  let handle: fs.promises.FileHandle;
+  if (options.append) {
+    handle = await fs.promises.open(partial, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o644);
+    let have = (await handle.stat()).size;
+    if (options.offset !== undefined) {
+      if (options.offset > have) {
+        await handle.close();
+        throw new ImageError('blob-resume-mismatch', `cannot resume blob ${digest} at ${options.offset}: only ${have} bytes kept`, { context: { digest } });
+      }
+      if (options.offset < have) await handle.truncate(options.offset);
+      have = options.offset;
+    }
+    // Hash what is already there, then append.
+    const buffer = Buffer.allocUnsafe(1024 * 1024);
+    while (written < have) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, have - written), written);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      written += bytesRead;
+    }
+  } else {
+    handle = await fs.promises.open(partial, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o644);
+  }
+  let verified = false;
+  try {
+    for await (const chunk of source) {
+      if (size !== undefined && written + chunk.byteLength > size) {
+        throw new ImageError('blob-size-mismatch', `blob ${digest} is larger than the expected ${size} bytes`, { context: { digest, expected: size } });
+      }
+      hash.update(chunk);
+      let offset = 0;
+      while (offset < chunk.byteLength) {
+        const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset, written + offset);
+        offset += bytesWritten;
+      }
+      written += chunk.byteLength;
+    }
+    if (size !== undefined && written !== size) {
+      throw new ImageError('blob-size-mismatch', `blob ${digest}: got ${written} bytes, expected ${size}`, { context: { digest, expected: size, actual: written } });
+    }
+    const actual = `sha256:${hash.digest('hex')}`;
+    if (actual !== digest) {
+      throw new ImageError('blob-digest-mismatch', `blob ${digest}: content has digest ${actual}`, { context: { digest, actual } });
+    }
+    await handle.sync();
+    verified = true;
+  } catch (error) {
+    await handle.close();
+    // A verification failure means the bytes are wrong: drop them. A broken source (network) keeps them for resume.
+    if (error instanceof ImageError && /^blob-(size|digest)-mismatch$/.test(error.code)) await fs.promises.rm(partial, { force: true });
+    throw error;
+  }
+  await handle.close();
+  if (verified) {
+    await fs.promises.rename(partial, final);
+    await syncDir(layout.blobsDir);
+  }
+  return true;
+}

@@ -1,0 +1,49 @@
+/**
+ * Persistent network namespaces: a fresh namespace bind-mounted on a file under
+ * <runroot>/netns, so it outlives the process that made it (as `ip netns add` does).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { NetworkError } from '../errors/index.js';
+import type { StoragePaths } from '../paths/index.js';
+
+export function netnsPathFor(paths: StoragePaths, containerId: string): string {
+  return path.join(paths.runroot, 'netns', `netns-${containerId}`);
+}
+
+/** Creates the namespace (loopback up) at `file`. Undoes itself on failure. */
+export async function createNetns(file: string): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
+  await fs.writeFile(file, '', { flag: 'wx', mode: 0o444 }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EEXIST') throw new NetworkError('netns-exists', `network namespace ${file} already exists`, { context: { file } });
+    throw error;
+  });
+  try {
+    // unshare(1) bind-mounts the new namespace on the file; `ip link set lo up` runs inside it.
+    await execa('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    await removeNetns(file).catch(() => undefined);
+    throw new NetworkError('netns-create', `cannot create network namespace ${file}: ${(error as { stderr?: string }).stderr?.trim() || (error as Error).message}`, { context: { file }, cause: error });
+  }
+}
+
+/** Unmounts and deletes the namespace file; nothing to do when it is already gone. */
+export async function removeNetns(file: string): Promise<void> {
+  if (await isMounted(file)) {
+    const result = await execa('umount', [file], { reject: false });
+    if (result.exitCode !== 0 && (await isMounted(file))) {
+      const lazy = await execa('umount', ['-l', file], { reject: false });
+      if (lazy.exitCode !== 0) {
+        throw new NetworkError('netns-remove', `cannot unmount network namespace ${file}: ${lazy.stderr.trim()}`, { context: { file } });
+      }
+    }
+  }
+  await fs.rm(file, { force: true });
+}
+
+export async function isMounted(file: string): Promise<boolean> {
+  const mountinfo = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  const escaped = file.replace(/\\/g, '\\134').replace(/ /g, '\\040').replace(/\t/g, '\\011').replace(/\n/g, '\\012');
+  return mountinfo.split('\n').some((line) => line.split(' ')[4] === escaped);
+}

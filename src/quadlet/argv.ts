@@ -1,0 +1,25 @@
+/** A tiny ordered argv builder for engine command lines (flags keep the order they are added in). */
+export class Argv {
+  readonly words: string[];
+
+  constructor(words: string[] = []) {
+    this.words = [...words];
+  }
+
+  add(...words: string[]): this {
+    this.words.push(...words);
+    return this;
+  }
+
+  /** Quadlet's boolean shape: `--flag` when true, `--flag=false` when false. */
+  addBool(flag: string, value: boolean): this {
+    this.words.push(value ? flag : `${flag}=false`);
+    return this;
+  }
+
+  /** `flag k=v` for each pair, sorted by key (Quadlet's order, deterministic). */
+  addKeyVals(flag: string, pairs: Map<string, string>): this {
+    for (const key of [...pairs.keys()].sort()) this.words.push(flag, `${key}=${pairs.get(key)}`);
+    return this;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * [Install] applied at generation time, as `systemctl enable` would: WantedBy=, RequiredBy=,
+ * UpheldBy= become links in `<target>.wants|.requires|.upholds/`, Alias= a link beside the unit.
+ * A template (`foo@.container`) is enabled only through DefaultInstance=.
+ */
+import { splitWords, type UnitFile } from '../unit/index.js';
+import type { InstallLink } from './model.js';
+
+const DIRECTORY_OF: ReadonlyArray<readonly [string, string]> = [
+  ['WantedBy', 'wants'],
+  ['RequiredBy', 'requires'],
+  ['UpheldBy', 'upholds'],
+];
+
+/** `serviceFile` is the generated file name, e.g. "web.service" or "sleep@.service". */
+export function installLinks(unit: UnitFile, serviceFile: string): InstallLink[] {
+  if (!unit.hasSection('Install')) return [];
+  let linkName = serviceFile;
+  const at = serviceFile.indexOf('@');
+  const isTemplate = at !== -1 && serviceFile.slice(at + 1).startsWith('.');
+  if (isTemplate) {
+    const instance = unit.lookupLast('Install', 'DefaultInstance');
+    if (instance === undefined || instance === '') return [];
+    linkName = `${serviceFile.slice(0, at + 1)}${instance}${serviceFile.slice(at + 1)}`;
+  }
+  const links: InstallLink[] = [];
+  const seen = new Set<string>();
+  const push = (link: string, target: string): void => {
+    if (seen.has(link)) return;
+    seen.add(link);
+    links.push({ link, target });
+  };
+  for (const [key, suffix] of DIRECTORY_OF) {
+    for (const value of unit.lookupAll('Install', key)) {
+      for (const target of words(value)) push(`${target}.${suffix}/${linkName}`, `../${serviceFile}`);
+    }
+  }
+  if (!isTemplate) {
+    for (const value of unit.lookupAll('Install', 'Alias')) {
+      for (const alias of words(value)) if (alias !== serviceFile && !alias.includes('/')) push(alias, serviceFile);
+    }
+  }
+  return links;
+}
+
+function words(value: string): string[] {
+  try {
+    return splitWords(value, { relax: true });
+  } catch {
+    return value.split(/\s+/).filter(Boolean);
+  }
+}

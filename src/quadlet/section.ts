@@ -1,0 +1,115 @@
+/**
+ * Typed reads of one section of a source unit. Every value that does not parse is a
+ * QuadletError naming file, line, section and key (Quadlet silently ignores most of these).
+ */
+import { parseBoolean, splitWords, type UnitEntry, type UnitFile } from '../unit/index.js';
+import { badValue, QuadletError, whereEntry } from './errors.js';
+
+export class Section {
+  private index: Map<string, UnitEntry[]> | undefined;
+
+  constructor(readonly unit: UnitFile, readonly name: string, readonly file: string) {}
+
+  /** Every assignment of the key in this section, resets included (built once: translators look up ~100 keys). */
+  private assignments(key: string): UnitEntry[] {
+    if (this.index === undefined) {
+      this.index = new Map();
+      for (const entry of this.unit.entries(this.name)) {
+        const list = this.index.get(entry.key);
+        if (list === undefined) this.index.set(entry.key, [entry]);
+        else list.push(entry);
+      }
+    }
+    return this.index.get(key) ?? [];
+  }
+
+  has(key: string): boolean {
+    return this.assignments(key).length > 0;
+  }
+
+  last(key: string): string | undefined {
+    return this.lastEntry(key)?.value;
+  }
+
+  /** The last value when it is not empty. */
+  nonEmpty(key: string): string | undefined {
+    const value = this.last(key);
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  lastEntry(key: string): UnitEntry | undefined {
+    const list = this.assignments(key);
+    return list[list.length - 1];
+  }
+
+  all(key: string): string[] {
+    return this.allEntries(key).map((entry) => entry.value);
+  }
+
+  /** Values of a list setting: an empty assignment drops everything before it. */
+  allEntries(key: string): UnitEntry[] {
+    const list = this.assignments(key);
+    let start = 0;
+    for (let i = 0; i < list.length; i++) if (list[i]!.value === '') start = i + 1;
+    return start === 0 ? list : list.slice(start);
+  }
+
+  bool(key: string): boolean | undefined {
+    const entry = this.lastEntry(key);
+    if (entry === undefined || entry.value === '') return undefined;
+    const value = parseBoolean(entry.value);
+    if (value === undefined) throw badValue(entry, this.name, this.file, 'not a boolean (use true or false)');
+    return value;
+  }
+
+  boolOr(key: string, fallback: boolean): boolean {
+    return this.bool(key) ?? fallback;
+  }
+
+  /** Words of one entry (quotes and C escapes processed). */
+  words(entry: UnitEntry): string[] {
+    try {
+      return splitWords(entry.value);
+    } catch (error) {
+      throw new QuadletError('quadlet-bad-value', whereEntry(entry, this.name, this.file),
+        `${entry.key}=${JSON.stringify(entry.value)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
+
+  /** All words of all values of a repeatable key. */
+  allWords(key: string): string[] {
+    return this.allEntries(key).flatMap((entry) => this.words(entry));
+  }
+
+  lastWords(key: string): string[] | undefined {
+    const entry = this.lastEntry(key);
+    return entry === undefined ? undefined : this.words(entry);
+  }
+
+  /** `k=v` words of every value; later keys override earlier ones. */
+  keyVals(key: string): Map<string, string> {
+    const pairs = new Map<string, string>();
+    for (const entry of this.allEntries(key)) {
+      for (const word of this.words(entry)) {
+        const eq = word.indexOf('=');
+        if (eq <= 0) throw badValue(entry, this.name, this.file, `"${word}" is not KEY=VALUE`);
+        pairs.set(word.slice(0, eq), word.slice(eq + 1));
+      }
+    }
+    return pairs;
+  }
+
+  /** A non-negative integer (Volume User=/Group=). */
+  uint32(key: string): number | undefined {
+    const entry = this.lastEntry(key);
+    if (entry === undefined) return undefined;
+    if (!/^\d+$/.test(entry.value.trim()) || Number(entry.value) > 0xffffffff) {
+      throw badValue(entry, this.name, this.file, 'not a numeric id');
+    }
+    return Number(entry.value);
+  }
+
+  error(entry: UnitEntry, what: string): QuadletError {
+    return badValue(entry, this.name, this.file, what);
+  }
+}

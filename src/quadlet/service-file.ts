@@ -1,0 +1,69 @@
+/**
+ * The generated service as an ordered list of sections and assignments: a light writer (the
+ * generator builds thousands of these at boot), rendered as systemd unit-file text.
+ */
+export class ServiceFile {
+  private readonly sections: { name: string; entries: [string, string][] }[] = [];
+
+  constructor(readonly fileName: string) {}
+
+  private section(name: string): [string, string][] {
+    let section = this.sections.find((candidate) => candidate.name === name);
+    if (section === undefined) {
+      section = { name, entries: [] };
+      this.sections.push(section);
+    }
+    return section.entries;
+  }
+
+  add(section: string, key: string, value: string): void {
+    this.section(section).push([key, value]);
+  }
+
+  /** Replace every value of the key by one, at the place of the last one (or append). */
+  set(section: string, key: string, value: string): void {
+    const entries = this.section(section);
+    let last = -1;
+    for (let i = entries.length - 1; i >= 0; i--) {
+      if (entries[i]![0] !== key) continue;
+      if (last === -1) last = i;
+      else {
+        entries.splice(i, 1);
+        last--;
+      }
+    }
+    if (last === -1) entries.push([key, value]);
+    else entries[last] = [key, value];
+  }
+
+  lookupLast(section: string, key: string): string | undefined {
+    const entries = this.sections.find((candidate) => candidate.name === section)?.entries ?? [];
+    for (let i = entries.length - 1; i >= 0; i--) if (entries[i]![0] === key) return entries[i]![1];
+    return undefined;
+  }
+
+  /** All values in order; an empty value resets the list (systemd's list semantics). */
+  lookupAll(section: string, key: string): string[] {
+    let values: string[] = [];
+    for (const [k, v] of this.sections.find((candidate) => candidate.name === section)?.entries ?? []) {
+      if (k !== key) continue;
+      if (v === '') values = [];
+      else values.push(v);
+    }
+    return values;
+  }
+
+  sectionNames(): string[] {
+    return this.sections.map((section) => section.name);
+  }
+
+  toString(): string {
+    const parts: string[] = [];
+    for (const { name, entries } of this.sections) {
+      if (parts.length > 0) parts.push('\n');
+      parts.push(`[${name}]\n`);
+      for (const [key, value] of entries) parts.push(`${key}=${value}\n`);
+    }
+    return parts.join('');
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The crun driver: every call to the OCI runtime goes through here, with berth's own state root
+ * (<runroot>/crun) and crun's error text turned into RuntimeErrors carrying Podman's exit
+ * statuses (127 command not found, 126 cannot execute, 125 anything else).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { execa, type Options } from 'execa';
+import { RuntimeError } from '../errors/index.js';
+import type { StoragePaths } from '../paths/index.js';
+
+export interface CrunContext { paths: StoragePaths; cgroupManager: 'cgroupfs' | 'disabled' }
+
+export const crunBinary = (): string => process.env.BERTH_CRUN || 'crun';
+
+export function crunGlobalArgs(ctx: CrunContext): string[] {
+  const args = ['--root', path.join(ctx.paths.runroot, 'crun')];
+  if (ctx.cgroupManager === 'disabled') args.push('--cgroup-manager=disabled');
+  return args;
+}
+
+/** Map crun's message to Podman's exit status for "the command could not be run". */
+export function classifyCrunError(stderr: string): { exitCode: number; code: string } {
+  if (/executable file .* not found|No such file or directory.*exec|exec.*No such file or directory/i.test(stderr)) return { exitCode: 127, code: 'command-not-found' };
+  if (/permission denied|Permission denied|is a directory/i.test(stderr) && /exec/i.test(stderr)) return { exitCode: 126, code: 'command-not-executable' };
+  return { exitCode: 125, code: 'crun-failed' };
+}
+
+export function crunError(action: string, id: string, stderr: string, cause?: unknown): RuntimeError {
+  const text = stderr.trim().split('\n').filter(Boolean).pop() ?? `crun ${action} failed`;
+  const { exitCode, code } = classifyCrunError(stderr);
+  return new RuntimeError(code, `crun: ${text}`, { context: { container: id, action }, exitCode, cause });
+}
+
+async function crun(ctx: CrunContext, args: string[], options: Options = {}) {
+  return execa(crunBinary(), [...crunGlobalArgs(ctx), ...args], { reject: false, ...options });
+}
+
+/** argv (after the binary) for `crun run`; crun's own errors go to `logPath`, not the container's stdio. */
+export function crunRunArgs(ctx: CrunContext, id: string, bundle: string, pidFile: string, logPath: string, detach: boolean): string[] {
+  return [...crunGlobalArgs(ctx), `--log=file:${logPath}`, 'run', ...(detach ? ['--detach'] : []), '--bundle', bundle, '--pid-file', pidFile, id];
+}
+
+/**
+ * `crun run --detach`: create and start in one exec (start latency). The container's stdio are
+ * the given fds: the service's journal streams under systemd, a log file otherwise. Resolves
+ * once the container's init runs; its pid is then in `pidFile`.
+ */
+export function crunRunDetached(ctx: CrunContext, id: string, bundle: string, pidFile: string, logPath: string,
+  stdio: [number | 'ignore' | 'inherit', number | 'inherit', number | 'inherit'], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(crunBinary(), crunRunArgs(ctx, id, bundle, pidFile, logPath, true), { stdio, env });
+    child.on('error', (error) => reject(new RuntimeError('crun-missing', `cannot run crun: ${error.message}`, { cause: error })));
+    child.on('exit', (code) => {
+      if (code === 0) resolve();
+      else reject(crunError('run', id, readCrunLog(logPath)));
+    });
+  });
+}
+
+/** crun --log writes JSON-ish lines ({"msg": …}) or plain text: keep the messages. */
+export function readCrunLog(logPath: string): string {
+  let text = '';
+  try { text = fs.readFileSync(logPath, 'utf8'); } catch { return ''; }
+  return text.split('\n').filter(Boolean).map((line) => {
+    try { const o = JSON.parse(line) as { msg?: string }; return o.msg ?? line; } catch { return line; }
+  }).join('\n');
+}
+
+export async function crunKill(ctx: CrunContext, id: string, signal: string, all = false): Promise<boolean> {
+  const r = await crun(ctx, ['kill', ...(all ? ['--all'] : []), id, signal]);
+  return r.exitCode === 0;
+}
+
+/** Idempotent: a container crun does not know is already deleted. */
+export async function crunDelete(ctx: CrunContext, id: string): Promise<void> {
+  const r = await crun(ctx, ['delete', '--force', id]);
+  if (r.exitCode !== 0 && !/does not exist|not found|No such file/i.test(String(r.stderr))) throw crunError('delete', id, String(r.stderr));
+}
+
+export async function crunState(ctx: CrunContext, id: string): Promise<{ status: string; pid: number } | undefined> {
+  const r = await crun(ctx, ['state', id]);
+  if (r.exitCode !== 0) return undefined;
+  try { return JSON.parse(String(r.stdout)) as { status: string; pid: number }; } catch { return undefined; }
+}
+
+export async function crunList(ctx: CrunContext): Promise<string[]> {
+  const r = await crun(ctx, ['list', '--quiet']);
+  return String(r.stdout).split('\n').map((s) => s.trim()).filter(Boolean);
+}

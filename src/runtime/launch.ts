@@ -1,0 +1,170 @@
+/**
+ * Starting a prepared container, in one of three ways:
+ *
+ *  systemd  (`-d` with NOTIFY_SOCKET set, i.e. ExecStart of a generated Type=notify unit):
+ *           `crun run --detach` with the service's stdout/stderr (the journal streams) as the
+ *           container's, then MAINPID=<container init> + READY=1, then berth exits. The init was
+ *           crun's child; crun exits, so the kernel reparents it to the nearest subreaper, which is
+ *           systemd itself (PID 1, or the user manager, a subreaper): systemd reaps it and sees its
+ *           real exit status (ExecMainStatus, Restart=on-failure). Nothing of berth or crun stays
+ *           resident. The alternative, `crun run` in the foreground as Main PID, was measured
+ *           (bench/supervision): same exit-status fidelity (crun returns the container's code), but one
+ *           more resident process (~1.5 MB RSS) and a stop path that depends on crun forwarding
+ *           signals; so the container's init is the Main PID.
+ *  monitor  (`-d` outside systemd): a small `sh` runs `crun run` in the foreground, writes the
+ *           exit code to <runroot>/containers/<id>/exit and runs `berth cleanup`; container output
+ *           goes to <root>/containers/<id>/ctr.log. This is the conmon role, only where no
+ *           service manager can take it.
+ *  foreground (no -d): `crun run` as berth's child with berth's stdio; berth returns its exit code.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { RuntimeError } from '../errors/index.js';
+import type { StoragePaths } from '../paths/index.js';
+import type { ContainerRecord, RunState } from './types.js';
+import { bootId, exitFile, logFile, pidFile, processStartTime, readState, writeState, containerRunDir } from './state.js';
+import { prepareBundle } from './prepare.js';
+import { crunBinary, crunError, crunRunArgs, crunRunDetached, readCrunLog } from './crun.js';
+import { cleanupRuntime, crunContext, withContainerLock } from './lifecycle.js';
+import { moveSelfToLeaf } from './cgroups.js';
+
+export type LaunchMode = 'foreground' | 'detached';
+export interface StartResult { pid: number; supervisor: NonNullable<RunState['supervisor']>; exitCode?: number }
+
+export const BERTH_BIN = fileURLToPath(new URL('../../../bin/berth.js', import.meta.url));
+
+function readPid(file: string): number | undefined {
+  try { const n = Number(fs.readFileSync(file, 'utf8').trim()); return n > 0 ? n : undefined; } catch { return undefined; }
+}
+
+/** crun's environment: berth's, minus NOTIFY_SOCKET unless the container itself should notify. */
+function crunEnv(record: ContainerRecord, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  if (record.options.sdnotify !== 'container') delete out.NOTIFY_SOCKET;
+  return out;
+}
+
+async function prepareLocked(paths: StoragePaths, record: ContainerRecord): Promise<{ bundle: string; state: RunState }> {
+  let state = readState(paths, record.id);
+  if (state.status === 'running') throw new RuntimeError('already-running', `container ${record.name} is already running`, { context: { container: record.name }, exitCode: 125 });
+  if (state.mounted || state.networkSetUp || state.status === 'exited') state = await cleanupRuntime(paths, record, state);
+  fs.rmSync(exitFile(paths, record.id), { force: true });
+  fs.rmSync(pidFile(paths, record.id), { force: true });
+  state = { status: state.status, bootId: bootId(), startedAt: state.startedAt, finishedAt: state.finishedAt, exitCode: state.exitCode };
+  try {
+    const prepared = await prepareBundle(paths, record, state);
+    return { bundle: prepared.bundle, state };
+  } catch (error) {
+    await cleanupRuntime(paths, record, state).catch(() => undefined);
+    throw error;
+  }
+}
+
+function markRunning(paths: StoragePaths, record: ContainerRecord, state: RunState, pid: number, supervisor: RunState['supervisor']): void {
+  state.status = 'running';
+  state.pid = pid;
+  state.pidStartTime = processStartTime(pid);
+  state.startedAt = new Date().toISOString();
+  state.finishedAt = undefined;
+  state.exitCode = undefined;
+  state.supervisor = supervisor;
+  writeState(paths, record.id, state);
+}
+
+export async function startContainer(paths: StoragePaths, record: ContainerRecord, mode: LaunchMode, env: NodeJS.ProcessEnv = process.env): Promise<StartResult> {
+  if (mode === 'foreground') return startForeground(paths, record, env);
+  const systemd = Boolean(env.NOTIFY_SOCKET) && record.options.sdnotify !== 'ignore';
+  if (systemd && record.options.cgroups === 'split' && record.cgroupParent) moveSelfToLeaf(record.cgroupParent);
+  return withContainerLock(paths, record.id, async () => {
+    const { bundle, state } = await prepareLocked(paths, record);
+    const pidPath = pidFile(paths, record.id);
+    const crunLog = path.join(containerRunDir(paths, record.id), 'crun.log');
+    try {
+      if (systemd) {
+        await crunRunDetached(crunContext(paths, record), record.id, bundle, pidPath, crunLog, ['ignore', 'inherit', 'inherit'], crunEnv(record, env));
+        const pid = readPid(pidPath);
+        if (!pid) throw new RuntimeError('no-pid', `crun did not report the pid of container ${record.name}`, { context: { container: record.name } });
+        markRunning(paths, record, state, pid, 'systemd');
+        return { pid, supervisor: 'systemd' };
+      }
+      const pid = await startMonitor(paths, record, bundle, pidPath, crunLog, crunEnv(record, env));
+      markRunning(paths, record, state, pid, 'monitor');
+      return { pid, supervisor: 'monitor' };
+    } catch (error) {
+      await cleanupRuntime(paths, record, state).catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+function globalFlags(paths: StoragePaths): string[] {
+  return [`--root=${paths.root}`, `--runroot=${paths.runroot}`];
+}
+
+async function startMonitor(paths: StoragePaths, record: ContainerRecord, bundle: string, pidPath: string, crunLog: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const log = fs.openSync(logFile(paths, record.id), 'a');
+  const script = '"$@"; echo $? > "$BERTH_EXIT_FILE"; exec "$BERTH_NODE" "$BERTH_BIN" $BERTH_GLOBAL cleanup "$BERTH_ID" >/dev/null 2>&1';
+  const child = spawn('/bin/sh', ['-c', script, 'berth-monitor', crunBinary(), ...crunRunArgs(crunContext(paths, record), record.id, bundle, pidPath, crunLog, false)], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: { ...env, BERTH_EXIT_FILE: exitFile(paths, record.id), BERTH_NODE: process.execPath, BERTH_BIN, BERTH_GLOBAL: globalFlags(paths).join(' '), BERTH_ID: record.id },
+  });
+  fs.closeSync(log);
+  let exited = false;
+  child.on('exit', () => { exited = true; });
+  child.unref();
+  const deadline = Date.now() + 30000;
+  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+    const pid = readPid(pidPath);
+    if (pid) return pid;
+    if (exited || Date.now() > deadline) {
+      throw crunError('run', record.id, readCrunLog(crunLog) || 'the container did not start');
+    }
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+async function startForeground(paths: StoragePaths, record: ContainerRecord, env: NodeJS.ProcessEnv): Promise<StartResult> {
+  const pidPath = pidFile(paths, record.id);
+  const crunLog = path.join(containerRunDir(paths, record.id), 'crun.log');
+  const { child, state } = await withContainerLock(paths, record.id, async () => {
+    const { bundle, state } = await prepareLocked(paths, record);
+    const child = spawn(crunBinary(), crunRunArgs(crunContext(paths, record), record.id, bundle, pidPath, crunLog, false), { stdio: ['inherit', 'inherit', 'inherit'], env: crunEnv(record, env) });
+    return { child, state };
+  });
+  const done = new Promise<number>((resolve) => {
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
+    child.on('error', () => resolve(125));
+  });
+  // Record the running state as soon as crun reports the pid (for ps/stop from other shells).
+  let pid = 0;
+  for (let delay = 2; !pid; delay = Math.min(delay * 2, 50)) {
+    const p = readPid(pidPath);
+    if (p) { pid = p; break; }
+    const raced = await Promise.race([done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), delay))]);
+    if (raced) break;
+  }
+  if (pid) await withContainerLock(paths, record.id, async () => markRunning(paths, record, state, pid, 'foreground'));
+  // Forward termination requests to the container (crun forwards them to its init).
+  const forward = (sig: NodeJS.Signals) => { try { child.kill(sig); } catch { /* gone */ } };
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => { const h = () => forward(s); process.on(s, h); return [s, h] as const; });
+  const exitCode = await done;
+  for (const [s, h] of handlers) process.off(s, h);
+  if (!pid) {
+    // A short-lived container can be gone before the first poll: crun wrote the pid file if it started it.
+    pid = readPid(pidPath) ?? 0;
+    if (pid) await withContainerLock(paths, record.id, async () => markRunning(paths, record, state, pid, 'foreground'));
+  }
+  if (!pid) {
+    const message = readCrunLog(crunLog);
+    await withContainerLock(paths, record.id, () => cleanupRuntime(paths, record, state)).catch(() => undefined);
+    throw crunError('run', record.id, message || `crun exited with status ${exitCode}`);
+  }
+  fs.writeFileSync(exitFile(paths, record.id), `${exitCode}\n`);
+  await withContainerLock(paths, record.id, () => cleanupRuntime(paths, record, { ...state, status: 'exited', exitCode }));
+  return { pid, supervisor: 'foreground', exitCode };
+}
+

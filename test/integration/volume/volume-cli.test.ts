@@ -1,0 +1,107 @@
+/**
+ * `berth volume …` and `berth network …` through the real binary; typed volumes (tmpfs, bind)
+ * mounted at use and unmounted by the last user. Inside private namespaces (mounts stay there).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { acquireVolume, releaseVolume, removeVolume, requireVolume } from '../../../src/volume/index.js';
+import { insideTestNetns, sh, tempStorage } from '../../support/netns.js';
+
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../bin/berth.js');
+
+if (await insideTestNetns(import.meta.url)) {
+  const storage = tempStorage('volume-cli');
+  after(() => storage.cleanup());
+  const paths = { root: storage.root, runroot: storage.runroot, rootless: false as const };
+  const berth = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [bin, '--root', paths.root, '--runroot', paths.runroot, ...args], { encoding: 'utf8' });
+    return { stdout: r.stdout, stderr: r.stderr, code: r.status };
+  };
+
+  test('berth volume: create, ls, inspect, exists, rm, prune', () => {
+    assert.deepEqual(berth('volume', 'create', '--label', 'app=web', '--opt', 'o=uid=1000,gid=1000', 'data'), { stdout: 'data\n', stderr: '', code: 0 });
+    const again = berth('volume', 'create', 'data');
+    assert.equal(again.code, 125);
+    assert.equal(again.stderr, 'Error: volume "data" already exists\n');
+    assert.equal(berth('volume', 'create', '--ignore', 'data').code, 0);
+    const anon = berth('volume', 'create').stdout.trim();
+    assert.match(anon, /^[0-9a-f]{64}$/);
+    assert.equal(berth('volume', 'ls', '-q').stdout, [anon, 'data'].sort().join('\n') + '\n');
+    assert.match(berth('volume', 'ls').stdout, /^DRIVER\s+VOLUME NAME\nlocal\s+/);
+    const [info] = JSON.parse(berth('volume', 'inspect', 'data').stdout);
+    assert.equal(info.Name, 'data');
+    assert.equal(info.Mountpoint, path.join(paths.root, 'volumes', 'data', '_data'));
+    assert.deepEqual(info.Labels, { app: 'web' });
+    assert.equal(fs.statSync(info.Mountpoint).uid, 1000);
+    assert.equal(berth('volume', 'inspect', '--format', '{{.Name}} {{.Labels.app}}', 'data').stdout, 'data web\n');
+    assert.equal(berth('volume', 'ls', '--filter', 'label=app=web', '--format', '{{.Name}}').stdout, 'data\n');
+    assert.equal(berth('volume', 'exists', 'data').code, 0);
+    assert.equal(berth('volume', 'exists', 'nope').code, 1);
+    const missing = berth('volume', 'inspect', 'nope');
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /no volume with name "nope" found/);
+    const bad = berth('volume', 'create', '--opt', 'type=ext4', 'x');
+    assert.equal(bad.stderr, 'Error: volume "x": type=ext4 needs device=\n');
+    assert.equal(berth('volume', 'prune', '--filter', 'label=app=web').stdout, 'data\n');
+    assert.equal(berth('volume', 'rm', anon).stdout, `${anon}\n`);
+    assert.equal(berth('volume', 'ls', '-q').stdout, '');
+  });
+
+  test('berth network: create, ls, inspect, exists, rm, prune', () => {
+    assert.deepEqual(berth('network', 'create', '--subnet', '10.91.50.0/24', '--label', 'team=a', 'front'), { stdout: 'front\n', stderr: '', code: 0 });
+    const overlap = berth('network', 'create', '--subnet', '10.91.50.128/25', 'back');
+    assert.equal(overlap.code, 125);
+    assert.equal(overlap.stderr, 'Error: subnet 10.91.50.128/25 overlaps subnet 10.91.50.0/24 of network "front"\n');
+    assert.equal(berth('network', 'create', '--internal', '--disable-dns', 'back').code, 0);
+    assert.equal(berth('network', 'ls', '-q').stdout, 'berth\nback\nfront\n');
+    const list = JSON.parse(berth('network', 'ls', '--format', 'json').stdout);
+    assert.deepEqual(list.map((n: { name: string }) => n.name), ['berth', 'back', 'front']);
+    const [front] = JSON.parse(berth('network', 'inspect', 'front').stdout);
+    assert.deepEqual(front.subnets, [{ subnet: '10.91.50.0/24', gateway: '10.91.50.1' }]);
+    assert.equal(front.network_interface, 'berth1');
+    assert.equal(berth('network', 'inspect', '--format', '{{.Name}} {{.Internal}} {{.DNSEnabled}}', 'back').stdout, 'back true false\n');
+    assert.equal(berth('network', 'ls', '--filter', 'label=team=a', '-q').stdout, 'front\n');
+    assert.equal(berth('network', 'exists', 'front').code, 0);
+    assert.equal(berth('network', 'exists', 'nope').code, 1);
+    assert.equal(berth('network', 'rm', 'nope').stderr, 'Error: network "nope" not found\n');
+    assert.equal(berth('network', 'create', '--ignore', 'front').code, 0);
+    assert.equal(berth('network', 'prune').stdout, 'back\nfront\n');
+    assert.equal(berth('network', 'ls', '-q').stdout, 'berth\n');
+  });
+
+  test('typed volumes: tmpfs and bind mounted by the first user, unmounted by the last', async () => {
+    assert.equal(berth('volume', 'create', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=2m,mode=0700', 'scratch').code, 0);
+    const scratch = await requireVolume(paths, 'scratch');
+    const mounted = () => sh(`findmnt -n -o FSTYPE,OPTIONS ${scratch.mountpoint} || true`).trim();
+    assert.equal(mounted(), '', 'not mounted before use');
+    assert.equal(await acquireVolume(paths, scratch, 'c1'), scratch.mountpoint);
+    await acquireVolume(paths, scratch, 'c2');
+    assert.match(mounted(), /^tmpfs .*size=2048k.*mode=700/);
+    fs.writeFileSync(path.join(scratch.mountpoint, 'f'), 'x');
+    await releaseVolume(paths, scratch, 'c1');
+    assert.match(mounted(), /^tmpfs/, 'still used by c2');
+    await assert.rejects(removeVolume(paths, 'scratch'), /volume "scratch" is being used/);
+    await releaseVolume(paths, scratch, 'c2');
+    assert.equal(mounted(), '', 'last user unmounts');
+    assert.equal(fs.existsSync(path.join(scratch.mountpoint, 'f')), false);
+
+    const source = path.join(storage.dir, 'bind-src');
+    fs.mkdirSync(source);
+    fs.writeFileSync(path.join(source, 'hello'), 'from the host\n');
+    assert.equal(berth('volume', 'create', '--opt', 'type=bind', '--opt', `device=${source}`, 'hostdir').code, 0);
+    const hostdir = await requireVolume(paths, 'hostdir');
+    await acquireVolume(paths, hostdir, 'c3');
+    assert.equal(fs.readFileSync(path.join(hostdir.mountpoint, 'hello'), 'utf8'), 'from the host\n');
+    const rm = berth('volume', 'rm', '-f', 'hostdir');
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.equal(fs.readFileSync(path.join(source, 'hello'), 'utf8'), 'from the host\n', 'removing a bind volume keeps the source');
+
+    const broken = berth('volume', 'create', '--opt', 'type=ext4', '--opt', `device=${path.join(storage.dir, 'no-such-device')}`, 'broken');
+    assert.equal(broken.code, 0);
+    await assert.rejects(acquireVolume(paths, await requireVolume(paths, 'broken'), 'c4'), /cannot mount volume "broken"/);
+  });
+}
