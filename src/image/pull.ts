@@ -21,7 +21,7 @@ import { isTransientNetworkError } from './http.js';
 import { ImageStore } from './store/index.js';
 
 export interface PullOptions extends Omit<EnsureImageOptions, 'policy'> {
-  /** Concurrent layer downloads (default 4). */
+  /** Concurrent layer downloads (default 6, as containers/image). */
   parallel?: number;
   retry?: RetryPolicy;
   /** Use these instead of the auth files (--creds). */
@@ -244,7 +244,7 @@ async function fetchAndUnpackLayers(ctx: PullContext, config: OciImageConfigFile
   const layers = manifest.layers;
   const all = layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size }));
   if (layers.length === 0) return [];
-  const parallel = Math.max(1, ctx.options.parallel ?? 4);
+  const parallel = Math.max(1, ctx.options.parallel ?? 6);
   const done = new Array<boolean>(layers.length).fill(false);
   let readyCount = 0; // layers 0..readyCount-1 are downloaded
   let unpackedCount = 0; // layers 0..unpackedCount-1 are unpacked (or being unpacked by the running call)

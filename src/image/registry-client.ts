@@ -25,7 +25,7 @@ export interface RegistryClientOptions {
   image: string;
   /** Marked insecure in registries.conf: HTTPS without verification, then plain HTTP. */
   insecure?: boolean;
-  /** false: same as insecure. Default true. */
+  /** Overrides `insecure` when given: false = insecure, true = HTTPS with verification only. */
   tlsVerify?: boolean;
   credentials?: Credentials;
   signal?: AbortSignal;
@@ -92,7 +92,8 @@ export class RegistryClient {
   async ping(): Promise<void> {
     if (this.baseUrl) return;
     const host = registryEndpointHost(this.options.registry);
-    const loose = this.options.insecure || this.options.tlsVerify === false;
+    // An explicit --tls-verify wins over registries.conf's `insecure`, as in Podman.
+    const loose = this.options.tlsVerify === undefined ? !!this.options.insecure : !this.options.tlsVerify;
     const attempts: { url: URL; insecureTls: boolean }[] = [{ url: new URL(`https://${host}/v2/`), insecureTls: loose }];
     if (loose) attempts.push({ url: new URL(`http://${host}/v2/`), insecureTls: false });
     let lastError: unknown;
@@ -159,7 +160,7 @@ export class RegistryClient {
     } catch {
       throw this.error('image.registry.auth', `registry ${this.options.registry} sent an invalid token realm`);
     }
-    const insecureTls = this.insecureTls || this.options.tlsVerify === false;
+    const insecureTls = this.insecureTls || (this.options.tlsVerify === undefined ? !!this.options.insecure : !this.options.tlsVerify);
     let res: HttpResponse;
     try {
       res = await withRetries(async () => {

@@ -168,7 +168,7 @@ export async function createNetwork(paths: StoragePaths, opts: CreateNetworkOpti
     } else {
       iface = options.parent ?? '';
       delete options.parent;
-      if (iface && !fsSync.existsSync(`/sys/class/net/${iface}`)) {
+      if (iface && !localInterfaces().includes(iface)) {
         throw new NetworkError('no-parent-interface', `parent interface "${iface}" for ${driver} network "${name}" does not exist`, { context: { network: name } });
       }
     }
@@ -304,6 +304,15 @@ function readHostRoutes(existing: NetworkConfig[]): { iface: string; subnet: Sub
     routes.push({ iface, subnet: { family: 4, base: dest, prefix } });
   }
   return routes;
+}
+
+/** Interfaces of this process's network namespace (/sys may show another one's). */
+function localInterfaces(): string[] {
+  try {
+    return fsSync.readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).map((l) => l.split(':')[0].trim()).filter(Boolean);
+  } catch {
+    return [];
+  }
 }
 
 function littleEndianHex(hex: string): bigint {

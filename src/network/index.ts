@@ -75,13 +75,17 @@ export async function setupContainerNetwork(paths: StoragePaths, req: ContainerN
     case 'ns': {
       const exists = await fs.stat(mode.path).then(() => true, () => false);
       if (!exists) throw new NetworkError('netns-not-found', `network namespace ${mode.path} does not exist`, { context: { file: mode.path } });
-      return plainResult(req, mode.path, {});
+      const owner = (await listNetworkStates(paths)).find((s) => s.netnsPath === mode.path && s.phase === 'ready' && s.result);
+      return owner ? sharedResult(req, owner.result as ContainerNetworkResult) : plainResult(req, mode.path, {});
     }
     case 'container':
       throw new NetworkError('unresolved-container-network', `--network container:${mode.container} must be resolved to that container's namespace (ns:PATH) by the runtime`, { context: { container: mode.container } });
     case 'none':
       return setupNone(paths, req);
     case 'bridge':
+      if (paths.rootless) {
+        throw new NetworkError('rootless-bridge', `network "${mode.networks[0].name}": bridge networks need root (rootless networking with pasta is not supported yet); use --network none or host`, { context: { network: mode.networks[0].name } });
+      }
       return setupBridge(paths, req, mode.networks);
   }
 }
@@ -104,6 +108,20 @@ function plainResult(req: ContainerNetworkRequest, netnsPath: string | undefined
     resolvConf: resolvConf({ nameservers: servers, search, options }),
     ports: [],
     attachments: [],
+  };
+}
+
+/** Joining a namespace berth set up (a pod's, another container's): its addresses and resolvers. */
+function sharedResult(req: ContainerNetworkRequest, owner: ContainerNetworkResult): ContainerNetworkResult {
+  const servers = owner.dnsServers.length > 0 && !req.dns?.length ? owner.dnsServers : req.dns ?? [];
+  const search = req.dnsSearch?.length ? req.dnsSearch : owner.dnsSearch;
+  const options = req.dnsOptions?.length ? req.dnsOptions : owner.dnsOptions;
+  const hostGateway = owner.gateways.find((g) => !g.includes(':')) ?? owner.gateways[0];
+  const entries = hostsEntries({ hostname: req.hostname, containerName: req.containerName, ips: owner.ips, addHosts: req.addHosts, hostGateway });
+  return {
+    ...owner,
+    dnsServers: servers, dnsSearch: search, dnsOptions: options,
+    hostsEntries: entries, hostsFile: hostsFile(entries), resolvConf: resolvConf({ nameservers: servers, search, options }),
   };
 }
 

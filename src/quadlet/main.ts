@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { findSources, expandRoots, loadSource } from './discover.js';
 import { generate, type UnloadableSource } from './generate.js';
 import type { GeneratedUnit, SourceUnit } from './model.js';
@@ -26,6 +27,7 @@ interface Options {
   outputDir?: string;
 }
 
+const MANY_UNITS = 200;
 const USAGE = 'usage: berth-generator [--user] [--dryrun] [NORMAL_DIR [EARLY_DIR LATE_DIR]]';
 
 export function parseArguments(args: string[], programName: string): Options | string {
@@ -53,9 +55,13 @@ export function runGenerator(args: string[], io: GeneratorIO): number {
   const uid = process.getuid?.() ?? 0;
   const roots = searchRoots({ user: options.user, env: io.env, uid, home: io.env.HOME || homedir() });
   const dirs = expandRoots(roots);
+  const found = findSources(dirs);
+  // A one-shot run over many files: optimizing compilation costs more CPU than it saves (~45%
+  // less CPU at 1000 units). Not for few files: changing V8 flags early costs ~20 ms of startup.
+  if (found.size >= MANY_UNITS) setFlagsFromString('--no-opt');
   const sources: SourceUnit[] = [];
   const unloadable: UnloadableSource[] = [];
-  for (const [name, path] of findSources(dirs)) {
+  for (const [name, path] of found) {
     const loaded = loadSource(name, path, dirs);
     if ('error' in loaded) unloadable.push(loaded);
     else sources.push(loaded);
@@ -65,7 +71,7 @@ export function runGenerator(args: string[], io: GeneratorIO): number {
   for (const error of result.errors) io.stderr(`berth-generator: ${error.message}\n`);
 
   if (options.dryRun) {
-    for (const unit of result.units) io.stdout(`---${unit.fileName}---\n${unit.text}\n`);
+    io.stdout(result.units.map((unit) => `---${unit.fileName}---\n${unit.text}\n`).join(''));
   } else {
     writeUnits(options.outputDir!, result.units, io);
   }

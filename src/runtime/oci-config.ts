@@ -239,7 +239,8 @@ export function buildOciConfig(input: OciConfigInput): OciConfigResult {
   const added = o.capAdd.map(normalizeCapability).flatMap((c) => (c === 'ALL' ? ALL_CAPABILITIES : [c]));
   const effective = isRoot ? caps : caps.filter((c) => added.includes(c));
 
-  const namespaces: OciSpec['linux']['namespaces'] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  const join = o.joinNamespaces ?? {};
+  const namespaces: OciSpec['linux']['namespaces'] = (['pid', 'ipc', 'uts', 'mount'] as const).map((type) => (type !== 'mount' && join[type] ? { type, path: join[type] } : { type }));
   if (host.cgroupV2) namespaces.push({ type: 'cgroup' });
   if (input.network.kind === 'none') namespaces.push({ type: 'network' });
   else if (input.network.kind === 'path') namespaces.push({ type: 'network', path: input.network.path });

@@ -85,6 +85,8 @@ export interface ContainerOptions {
   logDriver: string;
   rm: boolean;
   systemdUnit?: string;        // PODMAN_SYSTEMD_UNIT when started by a generated unit
+  pod?: string;                // id of the pod this container belongs to (src/pod); informational for the runtime
+  joinNamespaces?: Partial<Record<'ipc' | 'uts' | 'pid', string>>;  // join these existing namespaces (ns file paths, e.g. a pod's) instead of new ones
 }
 
 /** Persistent: <root>/containers/<id>/config.json. */

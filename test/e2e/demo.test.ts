@@ -23,6 +23,7 @@ test('the demo serves its page through systemd in both network modes, then clean
       assert.equal(run.exitCode, 0, `demo (${network}) failed:\n${output}`);
       assert.match(output, /<h1>Hello from berth<\/h1>/);
       assert.match(output, /== demo OK/);
+      assert.match(output, /web\[\d+\]: \S+: response:200/, 'the request shows in the journal (container output reaches journald)');
       assert.match(output, network === 'publish' ? /0\.0\.0\.0:8080->80\/tcp\s+web/ : /\/bin\/serve 8080 .*\sweb\n/);
       // cleaned up: no unit file, no generator, no registry, nothing listening
       assert.notEqual((await box.exec(['test', '-e', '/etc/containers/systemd/web.container'], { check: false })).exitCode, 0);

@@ -120,7 +120,7 @@ test('the installed generator feeds systemd: system and user units, [Install], r
     await box.waitForState('broken.service', 'failed');
     const status = await box.exec(['systemctl', '--no-pager', '--full', '--lines=20', 'status', 'broken.service'], { check: false });
     assert.match(status.stdout, /broken\.container:2: \[Container\] unknown key "Imagee"/);
-    assert.match(await box.journal('broken.service'), /broken\.container:2: \[Container\] unknown key "Imagee"/);
+    await box.waitForJournal('broken.service', /broken\.container:2: \[Container\] unknown key "Imagee"/);
     // ...and it did not keep the good ones from being generated (checked above: web, sidecar, ...)
 
     // edits and removals take effect at the next daemon-reload

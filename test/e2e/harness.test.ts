@@ -50,8 +50,7 @@ test('boots systemd, runs system and user units, isolated from the host, leaves 
     assert.equal((await box.exec(['cat', '/proc/1/comm'])).stdout.trim(), 'systemd');
 
     await box.exec(['systemd-run', '--unit=harness-probe', '--wait', '--quiet', 'sh', '-c', 'echo probe-ran-as-$(id -u) in $(hostname)']);
-    const journal = await box.journal('harness-probe.service');
-    assert.match(journal, new RegExp(`probe-ran-as-0 in sysbox-${box.name}`));
+    await box.waitForJournal('harness-probe.service', new RegExp(`probe-ran-as-0 in sysbox-${box.name}`));
 
     await box.exec(['systemd-run', '--unit=harness-sleeper', '--property=Type=exec', 'sleep', '1000']);
     await box.waitForState('harness-sleeper.service', 'running');
@@ -61,7 +60,7 @@ test('boots systemd, runs system and user units, isolated from the host, leaves 
     assert.match((await box.userSystemctl('is-system-running')).stdout, /^(running|degraded)/);
     await box.exec(['systemd-run', '--user', '--unit=harness-user-probe', '--wait', '--quiet', 'sh', '-c', 'echo user-probe $XDG_RUNTIME_DIR'],
       { env: { XDG_RUNTIME_DIR: '/run/user/0' } });
-    assert.match(await box.journal('harness-user-probe.service', { user: true }), /user-probe \/run\/user\/0/);
+    await box.waitForJournal('harness-user-probe.service', /user-probe \/run\/user\/0/, { user: true });
 
     // isolation: files written inside stay inside; the network namespace is its own
     const marker = `/etc/berth-harness-${box.name}`;

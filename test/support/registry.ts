@@ -5,6 +5,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -26,6 +27,8 @@ export interface StartRegistryOptions {
   htpasswd?: { user: string; password: string };
   token?: TokenAuthOptions;
   port?: number;
+  /** Serve HTTPS with this certificate and key (PEM files). */
+  tls?: { certificate: string; key: string };
 }
 
 const REGISTRY_BINARY = '/usr/bin/docker-registry';
@@ -44,7 +47,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function configYaml(storage: string, port: number, auth: string): string {
+function configYaml(storage: string, port: number, auth: string, tls?: { certificate: string; key: string }): string {
   return [
     'version: 0.1',
     'log:',
@@ -58,6 +61,7 @@ function configYaml(storage: string, port: number, auth: string): string {
     '    enabled: true',
     'http:',
     `  addr: 127.0.0.1:${port}`,
+    ...(tls ? ['  tls:', `    certificate: ${tls.certificate}`, `    key: ${tls.key}`] : []),
     auth,
     '',
   ].join('\n');
@@ -78,22 +82,38 @@ function authYaml(dir: string, options: StartRegistryOptions): string {
   return '';
 }
 
-async function waitUntilServing(host: string, child: ChildProcess, logFile: string, timeoutMs = 15000): Promise<void> {
+async function waitUntilServing(host: string, child: ChildProcess, logFile: string, tls: boolean, timeoutMs = 15000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`docker-registry exited early (${child.exitCode ?? child.signalCode}): ${readTail(logFile)}`);
     }
     try {
-      const response = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) });
-      await response.arrayBuffer();
-      if (response.status === 200 || response.status === 401) return;
+      if (tls) {
+        if (await tlsAnswers(host)) return;
+      } else {
+        const response = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) });
+        await response.arrayBuffer();
+        if (response.status === 200 || response.status === 401) return;
+      }
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`docker-registry on ${host} did not answer /v2/ within ${timeoutMs} ms: ${readTail(logFile)}`);
+}
+
+function tlsAnswers(host: string): Promise<boolean> {
+  const [hostname, port] = host.split(':');
+  return new Promise((resolve) => {
+    const req = https.get({ hostname, port: Number(port), path: '/v2/', rejectUnauthorized: false, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 || res.statusCode === 401);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
 }
 
 function readTail(file: string): string {
@@ -110,7 +130,7 @@ async function startOnce(options: StartRegistryOptions, port: number): Promise<T
   const storage = path.join(dir, 'storage');
   fs.mkdirSync(storage);
   const configFile = path.join(dir, 'config.yml');
-  fs.writeFileSync(configFile, configYaml(storage, port, authYaml(dir, options)));
+  fs.writeFileSync(configFile, configYaml(storage, port, authYaml(dir, options), options.tls));
   const logFile = path.join(dir, 'registry.log');
   const logFd = fs.openSync(logFile, 'a');
   // docker-registry reads REGISTRY_<SECTION>_<KEY> variables as config overrides: REGISTRY_AUTH_FILE
@@ -145,7 +165,7 @@ async function startOnce(options: StartRegistryOptions, port: number): Promise<T
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitUntilServing(host, child, logFile);
+    await waitUntilServing(host, child, logFile, !!options.tls);
   } catch (error) {
     await stop();
     throw error;

@@ -45,12 +45,16 @@ export interface Sysbox {
   bootMs: number;
   /** The repository root, bound read-write at the same path inside. */
   repoRoot: string;
+  /** The box's systemd console log (warnings and errors, generator failures among them); removed by stop(). */
+  logPath: string;
   exec(argv: string[], options?: ExecOptions): Promise<ExecResult>;
   sh(script: string, options?: ExecOptions): Promise<ExecResult>;
   systemctl(...args: string[]): Promise<ExecResult>;
   userSystemctl(...args: string[]): Promise<ExecResult>;
   waitForState(unit: string, state: string, options?: { user?: boolean; timeoutMs?: number }): Promise<void>;
   journal(unit: string, options?: { user?: boolean }): Promise<string>;
+  /** Polls the unit's journal until `pattern` matches (output reaches journald asynchronously); returns the text. */
+  waitForJournal(unit: string, pattern: RegExp, options?: { user?: boolean; timeoutMs?: number }): Promise<string>;
   startRegistry(): Promise<string>;
   /** Copies an OCI layout from the host into the sysbox's registry (skopeo on the host, in the sysbox's network namespace). */
   pushImage(layout: { layout: string; tag: string }, name: string): Promise<string>;
@@ -182,7 +186,10 @@ class SysboxImpl implements Sysbox {
       if (!isAlive(this.launcherPid)) throw this.bootError('the launcher exited');
       if (this.pid === 0) {
         const child = childPids(this.launcherPid)[0];
-        if (child !== undefined && commOf(child) === 'systemd') this.pid = child;
+        if (child !== undefined && commOf(child) === 'systemd') {
+          this.pid = child;
+          this.moveLauncherOut();
+        }
       } else {
         const result = await this.exec(['systemctl', 'is-system-running'], { check: false, timeoutMs: 10_000 });
         state = result.stdout.trim() || result.stderr.trim();
@@ -195,6 +202,17 @@ class SysboxImpl implements Sysbox {
     }
     const jobs = this.pid === 0 ? '' : (await this.exec(['systemctl', 'list-jobs', '--no-pager'], { check: false, timeoutMs: 5_000 }).catch(() => undefined))?.stdout ?? '';
     throw this.bootError(`not running after ${timeoutMs} ms (last state: ${state})${jobs ? `\n--- pending jobs ---\n${jobs}` : ''}`);
+  }
+
+  /**
+   * The launcher (`unshare`, waiting for PID 1) joined the box's cgroup only so that the cgroup
+   * namespace is rooted there; left in it, it would be a process in a non-leaf cgroup, which keeps
+   * systemd from enabling controllers for its subtree on cgroup-v2 hosts. Back to ours it goes.
+   */
+  private moveLauncherOut(): void {
+    try {
+      writeFileSync(join(ownCgroupDir(), 'cgroup.procs'), String(this.launcherPid));
+    } catch { /* it exited already; boot() notices */ }
   }
 
   get logPath(): string { return join(this.stateDir, 'log'); }
@@ -273,9 +291,21 @@ class SysboxImpl implements Sysbox {
   }
 
   async journal(unit: string, options: { user?: boolean } = {}): Promise<string> {
+    // a unit's output reaches journald through a stream socket: ask it to catch up first
+    await this.exec(['journalctl', '--sync'], { check: false });
     const selector = options.user ? `--user-unit=${unit}` : `--unit=${unit}`;
     const result = await this.exec(['journalctl', '--no-pager', '--output=cat', selector], { check: false });
     return result.stdout;
+  }
+
+  async waitForJournal(unit: string, pattern: RegExp, options: { user?: boolean; timeoutMs?: number } = {}): Promise<string> {
+    const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+    for (;;) {
+      const text = await this.journal(unit, options);
+      if (pattern.test(text)) return text;
+      if (Date.now() > deadline) throw new Error(`sysbox ${this.name}: the journal of ${unit} never matched ${pattern}:\n${text}`);
+      await delay(100);
+    }
   }
 
   async startRegistry(): Promise<string> {

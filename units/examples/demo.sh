@@ -45,7 +45,7 @@ build_image() {
   cat > "$r/bin/serve" <<'SH'
 #!/bin/sh
 trap 'kill "$pid" 2>/dev/null; exit 0' TERM INT
-httpd -f -p "${1:-80}" -h /www &
+httpd -f -v -p "${1:-80}" -h /www &
 pid=$!
 wait "$pid"
 SH
@@ -161,6 +161,12 @@ run_under_systemd() {
 
   step='journalctl -u web'
   say "$step"
+  # the container's output (httpd -v logs each request) reaches journald asynchronously
+  for _ in $(seq 1 30); do
+    journalctl --sync 2>/dev/null || true
+    journalctl --no-pager -o cat -u web.service | grep -q 'response:' && break
+    sleep 0.1
+  done
   journalctl --no-pager -u web.service | tail -n 15
 
   step='systemctl stop web'

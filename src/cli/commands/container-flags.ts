@@ -67,7 +67,9 @@ export function containerFlags<T>(y: Argv<T>) {
     .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'Accepted; stdin is passed in the foreground' })
     .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'Accepted; no terminal is allocated' })
     .option('systemd', { type: 'string', describe: 'Accepted and ignored' })
-    .option('userns', { type: 'string', describe: 'Accepted: only the host user namespace is supported' });
+    .option('userns', { type: 'string', describe: 'Accepted: only the host user namespace is supported' })
+    .option('pod', { type: 'string', describe: 'Join this pod (its network, IPC and UTS namespaces and volumes)' })
+    .option('pod-id-file', { type: 'string', describe: 'Join the pod whose ID is in this file' });
 }
 
 const bad = (flag: string, value: string, why: string): UsageError =>
@@ -92,7 +94,7 @@ function parseCommandList(value: string, flag: string): string[] {
   return v === '' ? [] : [v];
 }
 
-export interface ParsedRun { options: ContainerOptions; image: string; pull: 'always' | 'missing' | 'never' | 'newer'; detach: boolean; cidfile?: string; replace: boolean; paths: StoragePaths }
+export interface ParsedRun { options: ContainerOptions; image: string; pull: 'always' | 'missing' | 'never' | 'newer'; detach: boolean; cidfile?: string; replace: boolean; paths: StoragePaths; pod?: { pod?: string; podIdFile?: string } }
 
 /** For `run`/`create` command modules: raw tokens stay in argv['--'] (see argv-split.ts). */
 export function containerCommandBuilder(y: Argv): Argv {
@@ -207,6 +209,7 @@ export function parseRunArgs(argv: Record<string, unknown>, env: NodeJS.ProcessE
     detach: Boolean(argv.detach),
     cidfile: argv.cidfile as string | undefined,
     replace: Boolean(argv.replace),
+    pod: argv.pod || argv['pod-id-file'] ? { pod: argv.pod as string | undefined, podIdFile: argv['pod-id-file'] as string | undefined } : undefined,
     paths: resolveStoragePaths({ root: argv.root as string | undefined, runroot: argv.runroot as string | undefined }),
   };
 }

@@ -24,6 +24,7 @@ import { logoutCommand } from './logout.js';
 import { networkCommand } from './network.js';
 import { volumeCommand } from './volume.js';
 import { portCommand } from './port.js';
+import { podCommand } from './pod.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -49,4 +50,5 @@ export const commands: CommandModule<any, any>[] = [
   networkCommand,
   volumeCommand,
   portCommand,
+  podCommand,
 ];

@@ -5,7 +5,7 @@
 import { UsageError } from '../../errors/index.js';
 import { containersOnNetwork, parseNetworkOption, type NetworkConfig } from '../../network/index.js';
 import { resolveStoragePaths, type StoragePaths } from '../../paths/index.js';
-import { listRecords } from '../../runtime/index.js';
+import { findRecord, listRecords, removeContainer } from '../../runtime/index.js';
 
 export function storagePaths(argv: { root?: string; runroot?: string }): StoragePaths {
   return resolveStoragePaths({ root: argv.root, runroot: argv.runroot });
@@ -85,4 +85,12 @@ export function volumeUsers(paths: StoragePaths, name: string): string[] {
   return listRecords(paths)
     .filter((record) => (record.options.mounts ?? []).some((m) => m.kind === 'volume' && m.name === name))
     .map((record) => record.name);
+}
+
+/** `rm -f` of a network or volume removes the containers using it first, as Podman does. */
+export async function removeContainersByNameOrId(paths: StoragePaths, ids: string[], timeout?: number): Promise<void> {
+  for (const id of ids) {
+    const record = findRecord(paths, id);
+    if (record) await removeContainer(paths, record, { force: true, timeout });
+  }
 }

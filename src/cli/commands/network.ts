@@ -6,7 +6,7 @@ import { NetworkError } from '../../errors/index.js';
 import {
   createNetwork, DEFAULT_NETWORK_NAME, getNetwork, listNetworks, removeNetwork, requireNetwork, type NetworkConfig,
 } from '../../network/index.js';
-import { keyValues, networkUsers, printTable, renderTemplate, storagePaths, toList } from './network-volume-support.js';
+import { keyValues, networkUsers, printTable, removeContainersByNameOrId, renderTemplate, storagePaths, toList } from './network-volume-support.js';
 
 type Args = Record<string, unknown> & { root?: string; runroot?: string };
 
@@ -125,13 +125,17 @@ const rm: CommandModule<object, Args> = {
   builder: (y: Argv) => y
     .positional('networks', { type: 'string', array: true })
     .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'Also when containers use it' })
-    .option('time', { alias: 't', type: 'number', describe: 'Seconds to wait for containers to stop (accepted for compatibility)' }),
+    .option('time', { alias: 't', type: 'number', describe: 'Seconds to wait for containers to stop with -f' }),
   handler: async (argv) => {
     const paths = storagePaths(argv);
     let failure: unknown;
     for (const name of toList(argv.networks)) {
       try {
-        const removed = await removeNetwork(paths, name, { force: argv.force as boolean, usedBy: (n) => networkUsers(paths, n) });
+        const removed = await removeNetwork(paths, name, {
+          force: argv.force as boolean,
+          usedBy: (n) => networkUsers(paths, n),
+          removeContainers: (ids) => removeContainersByNameOrId(paths, ids, argv.time as number | undefined),
+        });
         process.stdout.write(`${removed.name}\n`);
       } catch (error) {
         if (failure) process.stderr.write(`Error: ${(failure as Error).message}\n`);

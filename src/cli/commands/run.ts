@@ -10,11 +10,14 @@ import {
 } from '../../runtime/index.js';
 import { containerCommandBuilder, parseRunCommandLine, type ParsedRun } from './container-flags.js';
 import { resolveImage } from './container-support.js';
+import { joinPod } from './pod-support.js';
 
 export async function createFromArgs(parsed: ParsedRun): Promise<ContainerRecord> {
   if (parsed.options.cgroups !== 'disabled') requireCgroupV2();
+  // --pod/--pod-id-file: the pod must exist (checked before any pull); its infra is started.
+  const options = parsed.pod ? await joinPod(parsed.paths, parsed.pod, parsed.options) : parsed.options;
   const image = await resolveImage(parsed.image, parsed.pull, parsed.paths);
-  const record = await createContainer(parsed.paths, { options: parsed.options, image, imageName: image.names[0] ?? parsed.image, replace: parsed.replace });
+  const record = await createContainer(parsed.paths, { options, image, imageName: image.names[0] ?? parsed.image, replace: parsed.replace });
   if (parsed.cidfile) {
     try {
       fs.writeFileSync(parsed.cidfile, record.id);

@@ -7,7 +7,7 @@ import { VolumeError } from '../../errors/index.js';
 import {
   createVolume, getVolume, listVolumes, matchesLabels, pruneVolumes, removeVolume, requireVolume, type Volume,
 } from '../../volume/index.js';
-import { keyValues, printTable, renderTemplate, storagePaths, toList, volumeUsers } from './network-volume-support.js';
+import { keyValues, printTable, removeContainersByNameOrId, renderTemplate, storagePaths, toList, volumeUsers } from './network-volume-support.js';
 
 type Args = Record<string, unknown> & { root?: string; runroot?: string };
 
@@ -108,7 +108,8 @@ const rm: CommandModule<object, Args> = {
   builder: (y: Argv) => y
     .positional('volumes', { type: 'string', array: true })
     .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'Also when a container uses it' })
-    .option('all', { alias: 'a', type: 'boolean', default: false }),
+    .option('all', { alias: 'a', type: 'boolean', default: false })
+    .option('time', { alias: 't', type: 'number', describe: 'Seconds to wait for containers to stop with -f' }),
   handler: async (argv) => {
     const paths = storagePaths(argv);
     const names = argv.all ? (await listVolumes(paths)).map((v) => v.name) : toList(argv.volumes);
@@ -120,6 +121,7 @@ const rm: CommandModule<object, Args> = {
         if (users.length > 0 && !argv.force) {
           throw new VolumeError('volume-in-use', `volume "${name}" is being used by container(s) ${users.join(', ')} (remove them first, or use -f)`, { context: { volume: name } });
         }
+        if (users.length > 0) await removeContainersByNameOrId(paths, users, argv.time as number | undefined);
         await removeVolume(paths, name, { force: argv.force as boolean, inUse: () => users.length > 0 });
         process.stdout.write(`${name}\n`);
       } catch (error) {

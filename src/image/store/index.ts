@@ -254,6 +254,17 @@ export class ImageStore {
     });
   }
 
+  /**
+   * Undo what a failed pull added: releases this process's pins on `blobs` and `chains` and
+   * frees those that no image and no other live pull uses (partial downloads stay for resume).
+   */
+  async abandonPull(added: { blobs: string[]; chains: string[] }): Promise<void> {
+    await this.withLock('store', async () => {
+      await this.pins.release(added.blobs, added.chains);
+      await collectGarbage(this.layout, await readIndex(this.layout), { blobs: added.blobs, chains: added.chains });
+    });
+  }
+
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
     return withFileLock(this.layout.locksDir, name, fn);
   }

@@ -44,6 +44,7 @@ export interface UnpackResult {
 const O_CREATE_FILE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE = '.wh..wh..opq';
+const OVERRIDE_STAT = 'user.containers.override_stat';
 
 type NodeKind = 'dir' | 'file' | 'symlink' | 'other' | 'whiteout';
 
@@ -164,7 +165,11 @@ export class LayerWriter {
         cause: error,
       });
     }
-    if (entry.xattrs.size > 0 && entry.type !== 'symlink' && entry.type !== 'hardlink') this.xattrs.set(rel, new Map(entry.xattrs));
+    if (entry.type === 'symlink' || entry.type === 'hardlink') return;
+    const attrs = new Map(entry.xattrs);
+    // Rootless: the files belong to the user; keep the image's owner where a later id-mapping step can find it.
+    if (!this.keepOwnership && (entry.uid !== 0 || entry.gid !== 0)) attrs.set(OVERRIDE_STAT, Buffer.from(`${entry.uid}:${entry.gid}:0${entry.mode.toString(8)}`));
+    if (attrs.size > 0) this.xattrs.set(rel, attrs);
   }
 
   /** After the last entry: whiteouts, opaque markers, xattrs, then directory times (deepest first). */

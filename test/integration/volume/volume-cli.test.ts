@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parseNetworkOption, setupContainerNetwork, teardownContainerNetwork } from '../../../src/network/index.js';
 import { acquireVolume, releaseVolume, removeVolume, requireVolume } from '../../../src/volume/index.js';
+import { main } from '../../../src/cli/main.js';
 import { insideTestNetns, sh, tempStorage } from '../../support/netns.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../bin/berth.js');
@@ -17,64 +19,97 @@ if (await insideTestNetns(import.meta.url)) {
   const storage = tempStorage('volume-cli');
   after(() => storage.cleanup());
   const paths = { root: storage.root, runroot: storage.runroot, rootless: false as const };
-  const berth = (...args: string[]) => {
+  /**
+   * Most calls run the CLI in this process (same parser and handlers, no 1-2 s node start on a busy
+   * machine); `berthBinary` runs the real executable for exit codes and stderr.
+   */
+  const berth = async (...args: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const write = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
+    process.stdout.write = ((chunk: string | Uint8Array) => { out.push(String(chunk)); return true; }) as typeof process.stdout.write;
+    process.stderr.write = ((chunk: string | Uint8Array) => { err.push(String(chunk)); return true; }) as typeof process.stderr.write;
+    let code: number;
+    try {
+      code = await main(['--root', paths.root, '--runroot', paths.runroot, ...args]);
+    } finally {
+      process.stdout.write = write.out;
+      process.stderr.write = write.err;
+      process.exitCode = undefined;
+    }
+    return { stdout: out.join(''), stderr: err.join(''), code };
+  };
+  const berthBinary = (...args: string[]) => {
     const r = spawnSync(process.execPath, [bin, '--root', paths.root, '--runroot', paths.runroot, ...args], { encoding: 'utf8' });
+    // berth exits 0, 1 (exists: no) or 125; anything else is a crash worth seeing in full.
+    if (r.status !== 0 && r.status !== 125 && !(r.status === 1 && args.includes('exists'))) {
+      throw new Error(`berth ${args.join(' ')} exited ${r.status}:\n${r.stderr}`);
+    }
     return { stdout: r.stdout, stderr: r.stderr, code: r.status };
   };
 
   test('berth volume: create, ls, inspect, exists, rm, prune', () => {
-    assert.deepEqual(berth('volume', 'create', '--label', 'app=web', '--opt', 'o=uid=1000,gid=1000', 'data'), { stdout: 'data\n', stderr: '', code: 0 });
-    const again = berth('volume', 'create', 'data');
+    assert.deepEqual((await berth('volume', 'create', '--label', 'app=web', '--opt', 'o=uid=1000,gid=1000', 'data'), { stdout: 'data\n', stderr: '', code: 0 });
+    const again = (await berth('volume', 'create', 'data');
     assert.equal(again.code, 125);
     assert.equal(again.stderr, 'Error: volume "data" already exists\n');
-    assert.equal(berth('volume', 'create', '--ignore', 'data').code, 0);
-    const anon = berth('volume', 'create').stdout.trim();
+    assert.equal((await berth('volume', 'create', '--ignore', 'data').code, 0);
+    const anon = (await berth('volume', 'create').stdout.trim();
     assert.match(anon, /^[0-9a-f]{64}$/);
-    assert.equal(berth('volume', 'ls', '-q').stdout, [anon, 'data'].sort().join('\n') + '\n');
-    assert.match(berth('volume', 'ls').stdout, /^DRIVER\s+VOLUME NAME\nlocal\s+/);
-    const [info] = JSON.parse(berth('volume', 'inspect', 'data').stdout);
+    assert.equal((await berth('volume', 'ls', '-q').stdout, [anon, 'data'].sort().join('\n') + '\n');
+    assert.match((await berth('volume', 'ls').stdout, /^DRIVER\s+VOLUME NAME\nlocal\s+/);
+    const [info] = JSON.parse((await berth('volume', 'inspect', 'data').stdout);
     assert.equal(info.Name, 'data');
     assert.equal(info.Mountpoint, path.join(paths.root, 'volumes', 'data', '_data'));
     assert.deepEqual(info.Labels, { app: 'web' });
     assert.equal(fs.statSync(info.Mountpoint).uid, 1000);
-    assert.equal(berth('volume', 'inspect', '--format', '{{.Name}} {{.Labels.app}}', 'data').stdout, 'data web\n');
-    assert.equal(berth('volume', 'ls', '--filter', 'label=app=web', '--format', '{{.Name}}').stdout, 'data\n');
-    assert.equal(berth('volume', 'exists', 'data').code, 0);
-    assert.equal(berth('volume', 'exists', 'nope').code, 1);
-    const missing = berth('volume', 'inspect', 'nope');
+    assert.equal((await berth('volume', 'inspect', '--format', '{{.Name}} {{.Labels.app}}', 'data').stdout, 'data web\n');
+    assert.equal((await berth('volume', 'ls', '--filter', 'label=app=web', '--format', '{{.Name}}').stdout, 'data\n');
+    assert.equal((await berth('volume', 'exists', 'data').code, 0);
+    assert.equal((await berth('volume', 'exists', 'nope').code, 1);
+    const missing = (await berth('volume', 'inspect', 'nope');
     assert.equal(missing.code, 125);
     assert.match(missing.stderr, /no volume with name "nope" found/);
-    const bad = berth('volume', 'create', '--opt', 'type=ext4', 'x');
+    const bad = (await berth('volume', 'create', '--opt', 'type=ext4', 'x');
     assert.equal(bad.stderr, 'Error: volume "x": type=ext4 needs device=\n');
-    assert.equal(berth('volume', 'prune', '--filter', 'label=app=web').stdout, 'data\n');
-    assert.equal(berth('volume', 'rm', anon).stdout, `${anon}\n`);
-    assert.equal(berth('volume', 'ls', '-q').stdout, '');
+    assert.equal((await berth('volume', 'prune', '--filter', 'label=app=web').stdout, 'data\n');
+    assert.equal((await berth('volume', 'rm', anon).stdout, `${anon}\n`);
+    assert.equal((await berth('volume', 'ls', '-q').stdout, '');
   });
 
-  test('berth network: create, ls, inspect, exists, rm, prune', () => {
-    assert.deepEqual(berth('network', 'create', '--subnet', '10.91.50.0/24', '--label', 'team=a', 'front'), { stdout: 'front\n', stderr: '', code: 0 });
-    const overlap = berth('network', 'create', '--subnet', '10.91.50.128/25', 'back');
+  test('berth network: create, ls, inspect, exists, rm, prune', async () => {
+    assert.deepEqual((await berth('network', 'create', '--subnet', '10.91.50.0/24', '--label', 'team=a', 'front'), { stdout: 'front\n', stderr: '', code: 0 });
+    const overlap = (await berth('network', 'create', '--subnet', '10.91.50.128/25', 'back');
     assert.equal(overlap.code, 125);
     assert.equal(overlap.stderr, 'Error: subnet 10.91.50.128/25 overlaps subnet 10.91.50.0/24 of network "front"\n');
-    assert.equal(berth('network', 'create', '--internal', '--disable-dns', 'back').code, 0);
-    assert.equal(berth('network', 'ls', '-q').stdout, 'berth\nback\nfront\n');
-    const list = JSON.parse(berth('network', 'ls', '--format', 'json').stdout);
+    assert.equal((await berth('network', 'create', '--internal', '--disable-dns', 'back').code, 0);
+    assert.equal((await berth('network', 'ls', '-q').stdout, 'berth\nback\nfront\n');
+    const list = JSON.parse((await berth('network', 'ls', '--format', 'json').stdout);
     assert.deepEqual(list.map((n: { name: string }) => n.name), ['berth', 'back', 'front']);
-    const [front] = JSON.parse(berth('network', 'inspect', 'front').stdout);
+    const [front] = JSON.parse((await berth('network', 'inspect', 'front').stdout);
     assert.deepEqual(front.subnets, [{ subnet: '10.91.50.0/24', gateway: '10.91.50.1' }]);
     assert.equal(front.network_interface, 'berth1');
-    assert.equal(berth('network', 'inspect', '--format', '{{.Name}} {{.Internal}} {{.DNSEnabled}}', 'back').stdout, 'back true false\n');
-    assert.equal(berth('network', 'ls', '--filter', 'label=team=a', '-q').stdout, 'front\n');
-    assert.equal(berth('network', 'exists', 'front').code, 0);
-    assert.equal(berth('network', 'exists', 'nope').code, 1);
-    assert.equal(berth('network', 'rm', 'nope').stderr, 'Error: network "nope" not found\n');
-    assert.equal(berth('network', 'create', '--ignore', 'front').code, 0);
-    assert.equal(berth('network', 'prune').stdout, 'back\nfront\n');
-    assert.equal(berth('network', 'ls', '-q').stdout, 'berth\n');
+    assert.equal((await berth('network', 'inspect', '--format', '{{.Name}} {{.Internal}} {{.DNSEnabled}}', 'back').stdout, 'back true false\n');
+    assert.equal((await berth('network', 'ls', '--filter', 'label=team=a', '-q').stdout, 'front\n');
+    assert.equal((await berth('network', 'exists', 'front').code, 0);
+    assert.equal((await berth('network', 'exists', 'nope').code, 1);
+    assert.equal((await berth('network', 'rm', 'nope').stderr, 'Error: network "nope" not found\n');
+    assert.equal((await berth('network', 'create', '--ignore', 'front').code, 0);
+    // In use by a container whose network is set up: refused, named.
+    await setupContainerNetwork(paths, { containerId: 'd'.repeat(64), containerName: 'user1', hostname: 'u', mode: parseNetworkOption(['front']), ports: [] });
+    const busy = (await berth('network', 'rm', 'front');
+    assert.equal(busy.code, 125);
+    assert.equal(busy.stderr, 'Error: network "front" is in use by 1 container(s): dddddddddddd (use -f to remove them too)\n');
+    assert.equal((await berth('network', 'prune').stdout, 'back\n', 'prune keeps networks in use');
+    const [inspected] = JSON.parse((await berth('network', 'inspect', 'front').stdout);
+    assert.deepEqual(Object.keys(inspected.containers), ['d'.repeat(64)]);
+    await teardownContainerNetwork(paths, 'd'.repeat(64));
+    assert.equal((await berth('network', 'prune').stdout, 'front\n');
+    assert.equal((await berth('network', 'ls', '-q').stdout, 'berth\n');
   });
 
   test('typed volumes: tmpfs and bind mounted by the first user, unmounted by the last', async () => {
-    assert.equal(berth('volume', 'create', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=2m,mode=0700', 'scratch').code, 0);
+    assert.equal((await berth('volume', 'create', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=2m,mode=0700', 'scratch').code, 0);
     const scratch = await requireVolume(paths, 'scratch');
     const mounted = () => sh(`findmnt -n -o FSTYPE,OPTIONS ${scratch.mountpoint} || true`).trim();
     assert.equal(mounted(), '', 'not mounted before use');
@@ -92,15 +127,15 @@ if (await insideTestNetns(import.meta.url)) {
     const source = path.join(storage.dir, 'bind-src');
     fs.mkdirSync(source);
     fs.writeFileSync(path.join(source, 'hello'), 'from the host\n');
-    assert.equal(berth('volume', 'create', '--opt', 'type=bind', '--opt', `device=${source}`, 'hostdir').code, 0);
+    assert.equal((await berth('volume', 'create', '--opt', 'type=bind', '--opt', `device=${source}`, 'hostdir').code, 0);
     const hostdir = await requireVolume(paths, 'hostdir');
     await acquireVolume(paths, hostdir, 'c3');
     assert.equal(fs.readFileSync(path.join(hostdir.mountpoint, 'hello'), 'utf8'), 'from the host\n');
-    const rm = berth('volume', 'rm', '-f', 'hostdir');
+    const rm = (await berth('volume', 'rm', '-f', 'hostdir');
     assert.equal(rm.code, 0, rm.stderr);
     assert.equal(fs.readFileSync(path.join(source, 'hello'), 'utf8'), 'from the host\n', 'removing a bind volume keeps the source');
 
-    const broken = berth('volume', 'create', '--opt', 'type=ext4', '--opt', `device=${path.join(storage.dir, 'no-such-device')}`, 'broken');
+    const broken = (await berth('volume', 'create', '--opt', 'type=ext4', '--opt', `device=${path.join(storage.dir, 'no-such-device')}`, 'broken');
     assert.equal(broken.code, 0);
     await assert.rejects(acquireVolume(paths, await requireVolume(paths, 'broken'), 'c4'), /cannot mount volume "broken"/);
   });

@@ -116,6 +116,19 @@ describe('layer unpacking writes the overlayfs layer format faithfully', () => {
     await assert.rejects(unpackLayerFile(blob, path.join(t.dir, 'badzstd'), {}), (error: unknown) => error instanceof ImageError);
   });
 
+  it('without ownership (rootless) keeps the image owner in user.containers.override_stat', async () => {
+    const blob = path.join(t.dir, 'rootless.tar');
+    fs.writeFileSync(blob, entries);
+    const dest = path.join(t.dir, 'rootless');
+    fs.mkdirSync(dest);
+    await unpackLayerFile(blob, dest, { keepOwnership: false, opaqueXattr: 'user.overlay.opaque' });
+    const f = fs.lstatSync(path.join(dest, 'home/u/f'));
+    assert.equal(f.uid, process.getuid!());
+    const value = execFileSync('getfattr', ['--only-values', '-n', 'user.containers.override_stat', path.join(dest, 'home/u/f')]).toString();
+    assert.equal(value, '1000:1000:0640');
+    assert.equal(execFileSync('getfattr', ['--only-values', '-n', 'user.overlay.opaque', path.join(dest, 'opaque')]).toString(), 'y');
+  });
+
   it('lets a later entry replace an earlier one (file over dir, dir over file) and keeps a whiteout off the layer\'s own file', async () => {
     const tar = makeTar([
       { name: 'x/', type: 'dir' }, { name: 'x/inner', content: '1' },

@@ -1,0 +1,128 @@
+/**
+ * `.container` units under a real systemd (test/support/sysbox.ts): the generated unit runs
+ * `berth run … -d`, berth names the container's init as Main PID and exits. Checked: start,
+ * journal, Main PID and cgroup, nothing resident of berth, stop with the StopSignal, clean slate
+ * after stop, exit status as ExecMainStatus, Restart=on-failure, --user units, start at boot,
+ * repeated start/stop cycles.
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { buildImageLayout } from '../../support/images.js';
+import { installBerthInSysbox, startSysbox, type Sysbox } from '../../support/sysbox.js';
+
+const SERVICE = ['sh', '-c', 'echo started-$0; trap "echo got-term; exit 0" TERM; while :; do sleep 0.1; done'];
+
+let box: Sysbox;
+let image: string;
+test.before(async () => {
+  const layout = await buildImageLayout({ busybox: true, entrypoint: SERVICE, cmd: ['web'] });
+  box = await startSysbox({ name: 'rt-units' });
+  await installBerthInSysbox(box);
+  await box.startRegistry();
+  image = await box.pushImage(layout, 'test/svc:latest');
+  await box.exec(['mkdir', '-p', '/etc/containers/systemd', '/root/.config/containers/systemd', '/var/lib/e2e']);
+});
+test.after(async () => { await box?.stop(); });
+
+async function writeUnit(dir: string, name: string, text: string): Promise<void> {
+  await box.exec(['tee', `${dir}/${name}`], { input: text });
+}
+
+async function show(unit: string, props: string, user = false): Promise<Record<string, string>> {
+  const r = await box.exec(['systemctl', ...(user ? ['--user'] : []), 'show', '-p', props, unit], { env: user ? { XDG_RUNTIME_DIR: '/run/user/0' } : {} });
+  return Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+/** Nothing of a container left: state dirs, overlay mounts, crun containers, cidfiles. */
+async function assertClean(runtimeDir = '/run'): Promise<void> {
+  const r = await box.sh(`ls -A /var/lib/berth/containers /run/berth/containers 2>/dev/null | grep -v '^/' | grep -v '^\\.' ; grep -c ' /var/lib/berth/containers/' /proc/self/mountinfo; crun --root /run/berth/crun list -q 2>/dev/null; ls ${runtimeDir}/*.cid 2>/dev/null; true`, { check: false });
+  assert.equal(r.stdout.trim(), '0', `leftovers:\n${r.stdout}`);
+}
+
+test('system unit: Main PID is the container init, output in the journal, stop delivers SIGTERM, nothing left', async () => {
+  await writeUnit('/etc/containers/systemd', 'web.container', `[Container]\nImage=${image}\nNetwork=none\n`);
+  await box.systemctl('daemon-reload');
+  await box.systemctl('start', 'web.service');
+  const p = await show('web.service', 'ActiveState,SubState,MainPID,Type,ControlGroup');
+  assert.equal(p.ActiveState, 'active');
+  const pid = Number(p.MainPID);
+  assert.ok(pid > 0);
+  const comm = (await box.exec(['cat', `/proc/${pid}/comm`])).stdout.trim();
+  assert.equal(comm, 'sh', 'Main PID is the container\'s own init');
+  const cgroup = (await box.exec(['cat', `/proc/${pid}/cgroup`])).stdout.trim();
+  assert.match(cgroup, /^0::\/system\.slice\/web\.service\/berth-[0-9a-f]{12}$/);
+  // No berth (node) and no crun process stays resident in the service.
+  const procs = await box.sh(`for f in $(find /sys/fs/cgroup${p.ControlGroup} -name cgroup.procs); do cat $f; done | xargs -r -n1 sh -c 'cat /proc/$0/comm'`);
+  assert.deepEqual([...new Set(procs.stdout.trim().split('\n'))].sort(), ['sh', 'sleep'].filter((c) => procs.stdout.includes(c)).sort());
+  assert.ok(!/node|crun|berth/.test(procs.stdout), procs.stdout);
+  const ps = await box.exec(['/usr/local/bin/berth', 'ps', '--format', '{{.Names}} {{.State}}']);
+  assert.equal(ps.stdout, 'systemd-web running\n');
+  await box.systemctl('stop', 'web.service');
+  const after = await show('web.service', 'ActiveState,Result,ExecMainStatus');
+  assert.equal(after.ActiveState, 'inactive');
+  assert.equal(after.Result, 'success');
+  const journal = await box.journal('web.service');
+  assert.match(journal, /started-web/);
+  assert.match(journal, /got-term/);
+  const ident = await box.exec(['journalctl', '-u', 'web.service', '-o', 'verbose', '--grep', 'started-web', '--no-pager']);
+  assert.match(ident.stdout, /SYSLOG_IDENTIFIER=web/);
+  await assertClean();
+});
+
+test('exit status is ExecMainStatus; Restart=on-failure restarts on 1, not on 0', async () => {
+  await writeUnit('/etc/containers/systemd', 'three.container', `[Container]\nImage=${image}\nNetwork=none\nEntrypoint=sh\nExec=-c "echo exiting; exit 3"\n[Service]\nRestart=no\n`);
+  await writeUnit('/etc/containers/systemd', 'flaky.container', [
+    '[Container]', `Image=${image}`, 'Network=none', 'Volume=/var/lib/e2e:/state', 'Entrypoint=sh',
+    'Exec=-c "n=$$(cat /state/n 2>/dev/null || echo 0); n=$$((n+1)); echo $$n > /state/n; echo run-$$n; [ $$n -ge 2 ] && exit 0; exit 1"',
+    '[Service]', 'Restart=on-failure', 'RestartSec=100ms', '',
+  ].join('\n'));
+  await box.systemctl('daemon-reload');
+  await box.exec(['systemctl', 'start', 'three.service'], { check: false });
+  await box.waitForState('three.service', 'failed');
+  const three = await show('three.service', 'ExecMainStatus,ExecMainCode,Result');
+  assert.equal(three.ExecMainStatus, '3');
+  assert.equal(three.Result, 'exit-code');
+  await box.exec(['systemctl', 'start', 'flaky.service'], { check: false });
+  for (let i = 0; i < 100; i++) {
+    const s = await show('flaky.service', 'ActiveState,NRestarts');
+    if (s.ActiveState === 'inactive' && s.NRestarts === '1') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const flaky = await show('flaky.service', 'ActiveState,NRestarts,ExecMainStatus,Result');
+  assert.deepEqual(flaky, { ActiveState: 'inactive', NRestarts: '1', ExecMainStatus: '0', Result: 'success' });
+  const journal = await box.journal('flaky.service');
+  assert.match(journal, /run-1[\s\S]*run-2/);
+  assert.doesNotMatch(journal, /run-3/);
+  await box.exec(['systemctl', 'reset-failed', 'three.service']);
+  await assertClean();
+});
+
+test('user unit under systemctl --user, started at boot by default.target', async () => {
+  await writeUnit('/root/.config/containers/systemd', 'uweb.container', `[Container]\nImage=${image}\nNetwork=none\nExec=user\n[Install]\nWantedBy=default.target\n`);
+  // The user manager boots now (first userSystemctl call): its default.target must start uweb.
+  await box.userSystemctl('is-system-running').catch(() => undefined);
+  await box.waitForState('uweb.service', 'active', { user: true, timeoutMs: 60000 });
+  const p = await show('uweb.service', 'MainPID,ControlGroup', true);
+  const comm = (await box.exec(['cat', `/proc/${p.MainPID}/comm`])).stdout.trim();
+  assert.equal(comm, 'sh');
+  assert.match((await box.exec(['cat', `/proc/${p.MainPID}/cgroup`])).stdout, /user@0\.service\/app\.slice\/uweb\.service\/berth-/);
+  await box.userSystemctl('stop', 'uweb.service');
+  assert.match(await box.journal('uweb.service', { user: true }), /started-user[\s\S]*got-term/);
+  await assertClean('/run/user/0');
+});
+
+test('ten start/stop cycles in a row: none fails or times out', async () => {
+  const starts: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t0 = Date.now();
+    await box.systemctl('start', 'web.service');
+    starts.push(Date.now() - t0);
+    assert.equal((await show('web.service', 'ActiveState')).ActiveState, 'active');
+    await box.systemctl('stop', 'web.service');
+    assert.equal((await show('web.service', 'ActiveState')).ActiveState, 'inactive');
+  }
+  const failed = await box.exec(['journalctl', '-u', 'web.service', '--no-pager', '-o', 'cat', '--grep', 'Failed|timed out|Cannot find unit'], { check: false });
+  assert.equal(failed.stdout.trim(), '-- No entries --');
+  await assertClean();
+  process.stderr.write(`# systemctl start (ms): ${starts.join(' ')}\n`);
+});

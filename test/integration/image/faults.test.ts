@@ -1,0 +1,152 @@
+/**
+ * Failures on the way from the registry: each ends with a clear error naming the image, and the
+ * store keeps no new image or layer (an interrupted download may stay in partial/ for a resume).
+ */
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ImageStore } from '../../../src/image/index.js';
+import { pullImage } from '../../../src/image/pull.js';
+import { buildImageLayout, pushImage, type ImageLayout } from '../../support/images.js';
+import { registryBlobPath, startRegistry, type TestRegistry } from '../../support/registry.js';
+import { startCutProxy } from './cut-proxy.js';
+import { makeScratch, storeFiles, useEnv, type Scratch } from './scratch.js';
+
+const FAST_RETRY = { attempts: 3, baseDelayMs: 20, maxDelayMs: 100 };
+
+/** Deterministic incompressible bytes (so the fixture cache still works). */
+function pseudoRandom(size: number, seed: string): Buffer {
+  const out = Buffer.alloc(size);
+  let block = crypto.createHash('sha256').update(seed).digest();
+  for (let offset = 0; offset < size; offset += 32) {
+    block.copy(out, offset, 0, Math.min(32, size - offset));
+    block = crypto.createHash('sha256').update(block).digest();
+  }
+  return out;
+}
+
+let registry: TestRegistry;
+let scratch: Scratch;
+let restore: () => void;
+let layout: ImageLayout;
+const BIG = pseudoRandom(2 * 1024 * 1024, 'berth-faults');
+
+before(async () => {
+  registry = await startRegistry();
+  scratch = makeScratch([registry.host, '127.0.0.1']);
+  restore = useEnv(scratch.env);
+  layout = await buildImageLayout({ files: { '/small': 'small' }, layers: [{ '/big': { content: BIG } }, { '/top': 'top' }] });
+});
+after(async () => {
+  restore?.();
+  await registry?.stop();
+  scratch?.cleanup();
+});
+
+interface Snapshot { images: string; files: string[] }
+async function snapshot(root: string): Promise<Snapshot> {
+  const store = await ImageStore.open({ root, runroot: `${root}-run`, rootless: false });
+  return { images: JSON.stringify(await store.listImages()), files: storeFiles(root).filter((f) => !/^(images\/partial|locks|pins)\//.test(f) && !f.includes('/partial/')) };
+}
+
+async function storeWithOneImage(name: string): Promise<string> {
+  const root = path.join(scratch.dir, name);
+  const ok = await buildImageLayout({ files: { '/already': 'here' } });
+  const ref = await pushImage(ok, registry.host, `faults/${name}-base`);
+  await pullImage(ref, { paths: { root, runroot: `${root}-run`, rootless: false }, quiet: true });
+  return root;
+}
+
+test('connection cut mid-blob: the download resumes with Range and the pull succeeds', async (t) => {
+  const ref = await pushImage(layout, registry.host, 'faults/cut');
+  const proxy = await startCutProxy(registry.host, 700 * 1024, 1);
+  t.after(() => proxy.stop());
+  const root = path.join(scratch.dir, 'cut');
+  const handle = await pullImage(ref.replace(registry.host, proxy.host), { paths: { root, runroot: `${root}-run`, rootless: false }, quiet: true, retry: FAST_RETRY });
+  assert.equal(proxy.cutsDone, 1);
+  assert.ok(proxy.requests.some((r) => /\/blobs\/sha256:[0-9a-f]{64} range=bytes=\d+-$/.test(r)), proxy.requests.join('\n'));
+  assert.ok(BIG.equals(fs.readFileSync(path.join(handle.layerDirs[1], 'big'))));
+});
+
+test('connection cut every time: clear error, store unchanged, and a later pull resumes the kept part', async (t) => {
+  const ref = await pushImage(layout, registry.host, 'faults/cut-always');
+  const root = await storeWithOneImage('cut-always');
+  const before = await snapshot(root);
+  const proxy = await startCutProxy(registry.host, 700 * 1024, 1000);
+  t.after(() => proxy.stop());
+  const viaProxy = ref.replace(registry.host, proxy.host);
+  await assert.rejects(pullImage(viaProxy, { paths: { root, runroot: `${root}-run`, rootless: false }, quiet: true, retry: FAST_RETRY }), (e: Error & { code: string }) => {
+    assert.equal(e.code, 'image.blob.download');
+    assert.ok(e.message.startsWith(`${viaProxy}: downloading blob sha256:`), e.message);
+    assert.match(e.message, /failed after 3 attempt\(s\)/);
+    return true;
+  });
+  assert.deepEqual(await snapshot(root), before);
+  const partial = storeFiles(root).filter((f) => f.includes('partial/'));
+  assert.equal(partial.length, 1, 'the interrupted download is kept for a resume');
+  const watcher = await startCutProxy(registry.host, Number.MAX_SAFE_INTEGER, 0);
+  t.after(() => watcher.stop());
+  const handle = await pullImage(ref.replace(registry.host, watcher.host), { paths: { root, runroot: `${root}-run`, rootless: false }, quiet: true });
+  assert.ok(watcher.requests.some((r) => /range=bytes=\d+-$/.test(r)), watcher.requests.join('\n'));
+  assert.ok(BIG.equals(fs.readFileSync(path.join(handle.layerDirs[1], 'big'))));
+});
+
+test('a corrupted blob in the registry: refused, named, store unchanged', async () => {
+  const corrupt = await buildImageLayout({ files: { '/c': 'corrupt me' }, layers: [{ '/data': { content: pseudoRandom(64 * 1024, 'corrupt') } }] });
+  const ref = await pushImage(corrupt, registry.host, 'faults/corrupt');
+  const manifest = JSON.parse(fs.readFileSync(path.join(corrupt.layout, 'blobs/sha256', JSON.parse(fs.readFileSync(path.join(corrupt.layout, 'index.json'), 'utf8')).manifests[0].digest.slice(7)), 'utf8'));
+  const victim = manifest.layers[1].digest as string;
+  const file = registryBlobPath(registry, victim);
+  const bytes = fs.readFileSync(file);
+  bytes[bytes.length >> 1] ^= 0xff;
+  fs.writeFileSync(file, bytes);
+  const root = await storeWithOneImage('corrupt');
+  const before = await snapshot(root);
+  await assert.rejects(pullImage(ref, { paths: { root, runroot: `${root}-run`, rootless: false }, quiet: true, retry: FAST_RETRY }), (e: Error & { code: string }) => {
+    assert.equal(e.code, 'image.blob.corrupt');
+    assert.ok(e.message.startsWith(`${ref}: blob ${victim}`), e.message);
+    assert.match(e.message, /does not match its digest/);
+    return true;
+  });
+  assert.deepEqual(await snapshot(root), before);
+  assert.equal(storeFiles(root).filter((f) => f.includes(victim.slice(7))).length, 0, 'no bytes of the bad blob kept');
+});
+
+test('a manifest naming a missing blob: clear error naming image and digest, store unchanged', async () => {
+  const missing = await buildImageLayout({ files: { '/m': 'missing blob' }, layers: [{ '/gone': 'gone' }] });
+  const ref = await pushImage(missing, registry.host, 'faults/missing');
+  const manifest = JSON.parse(fs.readFileSync(path.join(missing.layout, 'blobs/sha256', JSON.parse(fs.readFileSync(path.join(missing.layout, 'index.json'), 'utf8')).manifests[0].digest.slice(7)), 'utf8'));
+  const victim = manifest.layers[1].digest as string;
+  fs.rmSync(path.dirname(registryBlobPath(registry, victim)), { recursive: true });
+  const root = await storeWithOneImage('missing');
+  const before = await snapshot(root);
+  await assert.rejects(pullImage(ref, { paths: { root, runroot: `${root}-run`, rootless: false }, quiet: true, retry: FAST_RETRY }), (e: Error) => {
+    assert.ok(e.message.startsWith(`${ref}: blob ${victim}`), e.message);
+    assert.match(e.message, /not found in 127\.0\.0\.1:\d+ \(HTTP 404\)|HTTP 5\d\d/);
+    return true;
+  });
+  assert.deepEqual(await snapshot(root), before);
+});
+
+test('an unknown name, and a registry that is down: clear errors, store unchanged', async () => {
+  const root = await storeWithOneImage('names');
+  const before = await snapshot(root);
+  const paths = { root, runroot: `${root}-run`, rootless: false };
+  const unknown = `${registry.host}/faults/does-not-exist:1.0`;
+  await assert.rejects(pullImage(unknown, { paths, quiet: true, retry: FAST_RETRY }), (e: Error & { code: string }) => {
+    assert.equal(e.code, 'image.registry.not-found');
+    assert.match(e.message, new RegExp(`^${unknown.replace(/[.]/g, '\\.')}: manifest 1\\.0: not found in 127\\.0\\.0\\.1:\\d+ \\(HTTP 404\\): NAME_UNKNOWN`));
+    return true;
+  });
+  const down = await startRegistry();
+  await down.stop();
+  const gone = `${down.host}/faults/x:latest`;
+  await assert.rejects(pullImage(gone, { paths, quiet: true, retry: FAST_RETRY }), (e: Error & { code: string }) => {
+    assert.equal(e.code, 'image.registry.unreachable');
+    assert.match(e.message, new RegExp(`^${gone.replace(/[.]/g, '\\.')}: cannot reach registry ${down.host.replace(/[.]/g, '\\.')} \\(pinging /v2/\\): .*ECONNREFUSED`));
+    return true;
+  });
+  assert.deepEqual(await snapshot(root), before);
+});
