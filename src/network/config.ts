@@ -5,14 +5,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import fsSync from 'node:fs';
 import path from 'node:path';
 import { NetworkError, UsageError } from '../errors/index.js';
 import type { StoragePaths } from '../paths/index.js';
-import {
-  canonicalAddress, formatAddress, formatSubnet, lastAddress, parseAddress, parseSubnet, subnetContains, subnetsOverlap,
-  type Subnet,
-} from './cidr.js';
+import { canonicalAddress, formatAddress, formatSubnet, parseAddress, parseSubnet } from './cidr.js';
+import { localInterfaces } from './host-interfaces.js';
+import { buildSubnets } from './subnets.js';
 import { readJson, withFileLock, writeJsonAtomic } from './files.js';
 import { DEFAULT_NETWORK_NAME, NETWORK_NAME_PATTERN } from './mode.js';
 import { loadNetworkSettings, type NetworkSettings } from './settings.js';
@@ -191,133 +189,6 @@ export async function createNetwork(paths: StoragePaths, opts: CreateNetworkOpti
     await writeJsonAtomic(networkFile(paths, name), config);
     return config;
   });
-}
-
-function buildSubnets(name: string, opts: CreateNetworkOptions, existing: NetworkConfig[], settings: NetworkSettings): NetworkSubnet[] {
-  const taken = existing.flatMap((n) => n.subnets.map((s) => ({ network: n.name, subnet: parseSubnet(s.subnet, { loose: true })! })));
-  const hostRoutes = readHostRoutes(existing);
-  const gateways = opts.gateways ?? [];
-  const ranges = opts.ipRanges ?? [];
-  if (gateways.length > (opts.subnets?.length ?? 0)) throw usage('--gateway needs a --subnet for each gateway', name);
-  if (ranges.length > (opts.subnets?.length ?? 0)) throw usage('--ip-range needs a --subnet for each range', name);
-
-  const result: NetworkSubnet[] = [];
-  const chosen: Subnet[] = [];
-  for (const [index, text] of (opts.subnets ?? []).entries()) {
-    const subnet = parseSubnet(text);
-    if (!subnet) throw usage(`--subnet "${text}" is not a subnet in CIDR form with host bits zero (e.g. 10.91.5.0/24)`, name);
-    if (subnet.prefix > (subnet.family === 4 ? 30 : 126)) throw usage(`--subnet ${text} is too small for a gateway and a container`, name);
-    const other = taken.find((t) => subnetsOverlap(t.subnet, subnet));
-    if (other) throw new NetworkError('subnet-overlap', `subnet ${text} overlaps subnet ${formatSubnet(other.subnet)} of network "${other.network}"`, { context: { network: name, subnet: text } });
-    const route = hostRoutes.find((r) => subnetsOverlap(r.subnet, subnet));
-    if (route) throw new NetworkError('subnet-overlap', `subnet ${text} overlaps ${formatSubnet(route.subnet)}, already routed on the host via ${route.iface}`, { context: { network: name, subnet: text } });
-    const mine = chosen.find((c) => subnetsOverlap(c, subnet));
-    if (mine) throw usage(`--subnet ${text} overlaps --subnet ${formatSubnet(mine)}`, name);
-    chosen.push(subnet);
-    const entry: NetworkSubnet = { subnet: formatSubnet(subnet) };
-    const gateway = gateways[index];
-    if (gateway !== undefined) {
-      const gw = parseAddress(gateway);
-      if (!gw || !subnetContains(subnet, gw.family, gw.value)) throw usage(`--gateway ${gateway} is not inside subnet ${text}`, name);
-      if (gw.value === subnet.base || (subnet.family === 4 && gw.value === lastAddress(subnet))) throw usage(`--gateway ${gateway} is the network or broadcast address of ${text}`, name);
-      entry.gateway = canonicalAddress(gateway);
-    } else {
-      entry.gateway = formatAddress(subnet.family, subnet.base + 1n);
-    }
-    if (ranges[index] !== undefined) entry.lease_range = parseLeaseRange(ranges[index], subnet, name);
-    result.push(entry);
-  }
-
-  if (result.length === 0) {
-    const free = pickFreeSubnet(settings, [...taken.map((t) => t.subnet), ...hostRoutes.map((r) => r.subnet)]);
-    if (!free) throw new NetworkError('no-free-subnet', 'no free subnet left in default_subnet_pools; give --subnet', { context: { network: name } });
-    result.push({ subnet: formatSubnet(free), gateway: formatAddress(4, free.base + 1n) });
-  }
-  if (opts.ipv6 && !result.some((s) => parseSubnet(s.subnet)!.family === 6)) {
-    const used = taken.map((t) => t.subnet);
-    // A unique-local /64 derived from random bits; retry on the (unlikely) clash.
-    for (let attempt = 0; attempt < 16; attempt++) {
-      const bytes = randomBytes(5);
-      const base = (0xfdn << 120n) | (BigInt(`0x${bytes.toString('hex')}`) << 80n);
-      const candidate: Subnet = { family: 6, base, prefix: 64 };
-      if (!used.some((u) => subnetsOverlap(u, candidate))) {
-        result.push({ subnet: formatSubnet(candidate), gateway: formatAddress(6, base + 1n) });
-        break;
-      }
-    }
-  }
-  return result;
-}
-
-function parseLeaseRange(text: string, subnet: Subnet, name: string): { start_ip: string; end_ip: string } {
-  let start: bigint;
-  let end: bigint;
-  const asSubnet = parseSubnet(text, { loose: true });
-  if (asSubnet) {
-    if (asSubnet.family !== subnet.family) throw usage(`--ip-range ${text} is not in the family of its subnet`, name);
-    start = asSubnet.base;
-    end = lastAddress(asSubnet);
-  } else {
-    const [a, b] = text.split('-').map((p) => parseAddress(p.trim()));
-    if (!a || !b || a.family !== subnet.family || b.family !== subnet.family) throw usage(`--ip-range "${text}" is neither a CIDR nor START-END`, name);
-    start = a.value;
-    end = b.value;
-  }
-  // Keep the network and broadcast addresses out of the range.
-  if (start === subnet.base) start += 1n;
-  if (subnet.family === 4 && end === lastAddress(subnet)) end -= 1n;
-  if (!subnetContains(subnet, subnet.family, start) || !subnetContains(subnet, subnet.family, end) || end < start) {
-    throw usage(`--ip-range ${text} is not inside subnet ${formatSubnet(subnet)}`, name);
-  }
-  return { start_ip: formatAddress(subnet.family, start), end_ip: formatAddress(subnet.family, end) };
-}
-
-function pickFreeSubnet(settings: NetworkSettings, used: Subnet[]): Subnet | undefined {
-  for (const pool of settings.defaultSubnetPools) {
-    const base = parseSubnet(pool.base, { loose: true })!;
-    const step = 1n << BigInt(32 - pool.size);
-    for (let value = base.base; value <= lastAddress(base); value += step) {
-      const candidate: Subnet = { family: 4, base: value, prefix: pool.size };
-      if (!used.some((u) => subnetsOverlap(u, candidate))) return candidate;
-    }
-  }
-  return undefined;
-}
-
-/** IPv4 routes of this network namespace, except those of berth's own bridges. */
-function readHostRoutes(existing: NetworkConfig[]): { iface: string; subnet: Subnet }[] {
-  const own = new Set(existing.filter((n) => n.driver === 'bridge').map((n) => n.network_interface));
-  let text = '';
-  try {
-    text = fsSync.readFileSync('/proc/net/route', 'utf8');
-  } catch {
-    return [];
-  }
-  const routes: { iface: string; subnet: Subnet }[] = [];
-  for (const line of text.trim().split('\n').slice(1)) {
-    const [iface, destination, , , , , , mask] = line.trim().split(/\s+/);
-    if (!iface || own.has(iface) || destination === '00000000') continue;
-    const dest = littleEndianHex(destination);
-    const maskValue = littleEndianHex(mask);
-    const prefix = maskValue.toString(2).replace(/0+$/, '').length;
-    if (prefix === 0) continue;
-    routes.push({ iface, subnet: { family: 4, base: dest, prefix } });
-  }
-  return routes;
-}
-
-/** Interfaces of this process's network namespace (/sys may show another one's). */
-function localInterfaces(): string[] {
-  try {
-    return fsSync.readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).map((l) => l.split(':')[0].trim()).filter(Boolean);
-  } catch {
-    return [];
-  }
-}
-
-function littleEndianHex(hex: string): bigint {
-  const bytes = hex.match(/../g)!.reverse().join('');
-  return BigInt(`0x${bytes}`);
 }
 
 function nextFreeName(existing: NetworkConfig[]): string {

@@ -65,7 +65,9 @@ export async function setupContainerNetwork(paths: StoragePaths, req: ContainerN
     throw new NetworkError('bad-container-id', `invalid container ID "${req.containerId}"`, { context: { container: req.containerId } });
   }
   const previous = await readNetworkState(paths, req.containerId);
-  if (previous?.phase === 'ready' && previous.result) return previous.result as ContainerNetworkResult;
+  if (previous?.phase === 'ready' && previous.result && (!previous.netnsPath || !previous.ownsNetns || (await isMounted(previous.netnsPath)))) {
+    return previous.result as ContainerNetworkResult;
+  }
   if (previous) await teardownContainerNetwork(paths, req.containerId);
 
   const mode = req.mode;

@@ -4,6 +4,7 @@
  * as static_ips from ./ipam.ts. With dns_enabled networks it starts aardvark-dns, whose config
  * lives under <runroot>/networks/netavark/aardvark-dns.
  */
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -53,6 +54,8 @@ export interface NetavarkStatus {
     interfaces?: Record<string, { mac_address: string; subnets?: { gateway?: string; ipnet: string }[] }>;
   };
 }
+
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fsSync.existsSync(p));
 
 export function netavarkConfigDir(paths: StoragePaths): string {
   return path.join(paths.runroot, 'networks', 'netavark');
@@ -111,7 +114,11 @@ async function runNetavark(paths: StoragePaths, settings: NetworkSettings, comma
   await fs.mkdir(path.join(configDir, 'aardvark-dns'), { recursive: true });
   // One netavark at a time per runroot: concurrent setups would race creating the same bridge.
   return withFileLock(path.join(configDir, '.berth.lock'), async () => {
-    const result = await execa(settings.netavarkBinary, ['--config', configDir, '--aardvark-binary', settings.aardvarkBinary, command, netnsPath], {
+    // If berth is killed mid-call, netavark dies with it (setpriv --pdeathsig) instead of racing the
+    // teardown the next berth does from the recorded state.
+    const argv = [settings.netavarkBinary, '--config', configDir, '--aardvark-binary', settings.aardvarkBinary, command, netnsPath];
+    const [file, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv] : argv;
+    const result = await execa(file, args, {
       input: JSON.stringify(input),
       reject: false,
       // aardvark-dns, started by netavark, must not hold our pipes open.

@@ -15,10 +15,10 @@ export function netnsPathFor(paths: StoragePaths, containerId: string): string {
 /** Creates the namespace (loopback up) at `file`. Undoes itself on failure. */
 export async function createNetns(file: string): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
-  await fs.writeFile(file, '', { flag: 'wx', mode: 0o444 }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'EEXIST') throw new NetworkError('netns-exists', `network namespace ${file} already exists`, { context: { file } });
-    throw error;
-  });
+  // A leftover file that is not a mount (a crash between touch and mount) is just removed.
+  if (await isMounted(file)) throw new NetworkError('netns-exists', `network namespace ${file} already exists`, { context: { file } });
+  await fs.rm(file, { force: true });
+  await fs.writeFile(file, '', { flag: 'wx', mode: 0o444 });
   try {
     // unshare(1) bind-mounts the new namespace on the file; `ip link set lo up` runs inside it.
     await execa('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -17,7 +17,8 @@ export async function reserveHostPorts(ports: PortMapping[], claims: PortClaim[]
     if (mapping.hostPort !== 0) {
       const other = conflictingClaim(mapping, [...claims, { containerId: '', containerName: 'this container', ports: result }]);
       if (other) {
-        throw new NetworkError('port-in-use', `host port ${describe(mapping)} is already published by container ${other.containerName}`, { context: { port: mapping.hostPort, protocol: mapping.protocol } });
+        const by = other.containerId === '' ? 'is published twice by this container' : `is already published by container ${other.containerName}`;
+        throw new NetworkError('port-in-use', `host port ${describe(mapping)} ${by}`, { context: { port: mapping.hostPort, protocol: mapping.protocol } });
       }
       for (let port = mapping.hostPort; port < mapping.hostPort + mapping.range; port++) {
         const error = await tryBind(mapping.hostIp, port, mapping.protocol);

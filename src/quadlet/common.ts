@@ -40,6 +40,7 @@ export function initService(source: SourceUnit, ctx: TranslateContext): Translat
         service.add('Unit', 'After', networkUnit);
       }
     }
+    service.ensureSection(target);
     for (const entry of source.unit.entries(name)) service.add(target, entry.key, entry.value);
   }
   if (!sawUnit && defaultDependencies) {

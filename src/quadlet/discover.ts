@@ -12,6 +12,9 @@ import { KINDS, type Kind, type SourceUnit } from './model.js';
 import type { SearchRoot } from './paths.js';
 
 const KIND_OF_EXTENSION = new Map<string, Kind>(KINDS.map((kind) => [`.${kind}`, kind]));
+/** Quadlet kinds berth does not translate yet, with the service-name suffix Quadlet gives them. */
+const UNSUPPORTED_SUFFIX = new Map([['.kube', ''], ['.image', '-image'], ['.build', '-build']]);
+const SERVICE_SUFFIX: Record<Kind, string> = { container: '', volume: '-volume', network: '-network', pod: '-pod' };
 
 /** Every folder to look in, in precedence order: each root, then its subfolders depth-first. */
 export function expandRoots(roots: SearchRoot[]): string[] {
@@ -48,7 +51,7 @@ export function findSources(dirs: string[]): Map<string, string> {
   for (const dir of dirs) {
     for (const entry of listDir(dir)) {
       const name = entry.name;
-      if (found.has(name) || kindOf(name) === undefined) continue;
+      if (found.has(name) || (kindOf(name) === undefined && unsupportedSuffix(name) === undefined)) continue;
       const path = `${dir}/${name}`;
       if (entry.isFile() || (entry.isSymbolicLink() && isFile(path))) found.set(name, path);
     }
@@ -78,6 +81,11 @@ function isFile(path: string): boolean {
   } catch {
     return false; // dangling symlink
   }
+}
+
+function unsupportedSuffix(name: string): string | undefined {
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? UNSUPPORTED_SUFFIX.get(name.slice(dot)) : undefined;
 }
 
 export function kindOf(name: string): Kind | undefined {
@@ -114,7 +122,13 @@ function hasDirectory(dir: string, name: string): boolean {
 
 /** Read a source and its drop-ins; syntax errors become an UnloadableSource. */
 export function loadSource(name: string, path: string, dirs: string[]): SourceUnit | UnloadableSource {
-  const kind = kindOf(name)!;
+  const kind = kindOf(name);
+  const stem = name.slice(0, name.lastIndexOf('.'));
+  if (kind === undefined) {
+    const extension = name.slice(name.lastIndexOf('.'));
+    return { name, path, serviceName: stem + (unsupportedSuffix(name) ?? ''),
+      error: new QuadletError('quadlet-unsupported', { file: name }, `${extension} files are not supported by berth yet (only .container, .volume, .network, .pod)`) };
+  }
   let current = path;
   try {
     const unit = UnitFile.parse(readFileSync(path, 'utf8'), path);
@@ -124,7 +138,7 @@ export function loadSource(name: string, path: string, dirs: string[]): SourceUn
     }
     return { name, kind, path, unit };
   } catch (error) {
-    return { name, kind, path, error: asQuadletError(error, current === path ? name : displayName(current)) };
+    return { name, kind, path, serviceName: stem + SERVICE_SUFFIX[kind], error: asQuadletError(error, current === path ? name : displayName(current)) };
   }
 }
 

@@ -12,7 +12,8 @@ export type QuadletErrorCode =
   | 'quadlet-unknown-unit'
   | 'quadlet-bad-value'
   | 'quadlet-cycle'
-  | 'quadlet-syntax';
+  | 'quadlet-syntax'
+  | 'quadlet-unsupported';
 
 export interface Where {
   file: string;

@@ -68,6 +68,8 @@ export class Section {
 
   /** Words of one entry (quotes and C escapes processed). */
   words(entry: UnitEntry): string[] {
+    // Most values hold no quotes or escapes: plain whitespace splitting is the same thing, faster.
+    if (!/["'\\]/.test(entry.value)) return entry.value.split(/[ \t\n\r]+/).filter((word) => word !== '');
     try {
       return splitWords(entry.value);
     } catch (error) {

@@ -16,6 +16,11 @@ export class ServiceFile {
     return section.entries;
   }
 
+  /** Create the section (empty) if missing, in order. */
+  ensureSection(section: string): void {
+    this.section(section);
+  }
+
   add(section: string, key: string, value: string): void {
     this.section(section).push([key, value]);
   }

@@ -59,6 +59,27 @@ export function crunRunDetached(ctx: CrunContext, id: string, bundle: string, pi
   });
 }
 
+/**
+ * `crun create`: the container's init exists, waiting for `crun start` before it runs the
+ * user's process. Its stdio are the given fds (inherited through the init).
+ */
+export function crunCreate(ctx: CrunContext, id: string, bundle: string, pidFile: string, logPath: string,
+  stdio: [number | 'ignore' | 'inherit', number | 'inherit', number | 'inherit'], env: NodeJS.ProcessEnv): Promise<void> {
+  return spawnCrun([...crunGlobalArgs(ctx), `--log=file:${logPath}`, 'create', '--bundle', bundle, '--pid-file', pidFile, id], id, 'create', logPath, stdio, env);
+}
+
+export function crunStart(ctx: CrunContext, id: string, logPath: string, env: NodeJS.ProcessEnv): Promise<void> {
+  return spawnCrun([...crunGlobalArgs(ctx), `--log=file:${logPath}`, 'start', id], id, 'start', logPath, ['ignore', 'inherit', 'inherit'], env);
+}
+
+function spawnCrun(args: string[], id: string, action: string, logPath: string, stdio: [number | 'ignore' | 'inherit', number | 'inherit', number | 'inherit'], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(crunBinary(), args, { stdio, env });
+    child.on('error', (error) => reject(new RuntimeError('crun-missing', `cannot run crun: ${error.message}`, { cause: error })));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(crunError(action, id, readCrunLog(logPath)))));
+  });
+}
+
 /** crun --log writes JSON-ish lines ({"msg": …}) or plain text: keep the messages. */
 export function readCrunLog(logPath: string): string {
   let text = '';

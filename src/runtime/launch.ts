@@ -27,7 +27,8 @@ import type { StoragePaths } from '../paths/index.js';
 import type { ContainerRecord, RunState } from './types.js';
 import { bootId, exitFile, logFile, pidFile, processStartTime, readState, writeState, containerRunDir } from './state.js';
 import { prepareBundle } from './prepare.js';
-import { crunBinary, crunError, crunRunArgs, crunRunDetached, readCrunLog } from './crun.js';
+import { crunBinary, crunCreate, crunError, crunRunArgs, crunStart, readCrunLog } from './crun.js';
+import { sdNotify } from './notify.js';
 import { cleanupRuntime, crunContext, withContainerLock } from './lifecycle.js';
 import { moveSelfToLeaf } from './cgroups.js';
 
@@ -84,10 +85,16 @@ export async function startContainer(paths: StoragePaths, record: ContainerRecor
     const crunLog = path.join(containerRunDir(paths, record.id), 'crun.log');
     try {
       if (systemd) {
-        await crunRunDetached(crunContext(paths, record), record.id, bundle, pidPath, crunLog, ['ignore', 'inherit', 'inherit'], crunEnv(record, env));
+        // create → name the init to systemd → start: the init is Main PID before the user's
+        // process can exit, so even an immediate exit reaches systemd as the service's status
+        // (with `crun run --detach` a fast exit raced the MAINPID message and was lost).
+        const ctx = crunContext(paths, record);
+        await crunCreate(ctx, record.id, bundle, pidPath, crunLog, ['ignore', 'inherit', 'inherit'], crunEnv(record, env));
         const pid = readPid(pidPath);
         if (!pid) throw new RuntimeError('no-pid', `crun did not report the pid of container ${record.name}`, { context: { container: record.name } });
         markRunning(paths, record, state, pid, 'systemd');
+        await notifyBeforeStart(record, pid, env);
+        await crunStart(ctx, record.id, crunLog, crunEnv(record, env));
         return { pid, supervisor: 'systemd' };
       }
       const pid = await startMonitor(paths, record, bundle, pidPath, crunLog, crunEnv(record, env));
@@ -98,6 +105,16 @@ export async function startContainer(paths: StoragePaths, record: ContainerRecor
       throw error;
     }
   });
+}
+
+/**
+ * --sdnotify=conmon: MAINPID and READY in one message, sent with a barrier (see notify.ts) while the
+ * init waits for `crun start`. container/healthy: MAINPID now, READY later (the container's own
+ * notify socket via crun, or berth after the first passing health check).
+ */
+async function notifyBeforeStart(record: ContainerRecord, pid: number, env: NodeJS.ProcessEnv): Promise<void> {
+  if (record.options.sdnotify === 'conmon') await sdNotify([`MAINPID=${pid}`, 'READY=1', 'STATUS='], env);
+  else await sdNotify([`MAINPID=${pid}`], env);
 }
 
 function globalFlags(paths: StoragePaths): string[] {

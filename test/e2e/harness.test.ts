@@ -57,7 +57,9 @@ test('boots systemd, runs system and user units, isolated from the host, leaves 
     await box.systemctl('stop', 'harness-sleeper.service');
     await box.waitForState('harness-sleeper.service', 'inactive');
 
-    assert.match((await box.userSystemctl('is-system-running')).stdout, /^(running|degraded)/);
+    await box.userSystemctl('show-environment'); // starts root's user manager on first use
+    const userState = await box.exec(['systemctl', '--user', 'is-system-running'], { check: false, env: { XDG_RUNTIME_DIR: '/run/user/0' } });
+    assert.match(userState.stdout, /^(running|degraded)$/m);
     await box.exec(['systemd-run', '--user', '--unit=harness-user-probe', '--wait', '--quiet', 'sh', '-c', 'echo user-probe $XDG_RUNTIME_DIR'],
       { env: { XDG_RUNTIME_DIR: '/run/user/0' } });
     await box.waitForJournal('harness-user-probe.service', /user-probe \/run\/user\/0/, { user: true });

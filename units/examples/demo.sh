@@ -87,9 +87,11 @@ run_under_systemd() {
 
   step='start a registry on 127.0.0.1:5000'
   say "$step"
-  if curl -fsS -o /dev/null "http://$registry/v2/" 2>/dev/null; then
-    fail "something already answers on $registry; stop it or run the demo where 127.0.0.1:5000 is free"
-  fi
+  for url in "http://$registry/v2/" http://127.0.0.1:8080/; do
+    if curl -sS -o /dev/null --max-time 2 "$url" 2>/dev/null; then
+      fail "something already answers on ${url%/v2/}; the demo needs 127.0.0.1:5000 and :8080 free"
+    fi
+  done
   registry_dir=$(mktemp -d /var/tmp/berth-demo-registry.XXXXXX)
   printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s/data\nhttp:\n  addr: %s\n' "$registry_dir" "$registry" > "$registry_dir/config.yml"
   systemd-run --quiet --unit=berth-demo-registry --collect --property=Type=exec docker-registry serve "$registry_dir/config.yml"
@@ -190,5 +192,5 @@ if [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]; then
   exec bash "$repo/units/examples/demo.sh" --under-systemd
 fi
 say "systemd is not PID 1 here: booting a throwaway systemd (own namespaces, overlay root)"
-exec node "$repo/units/examples/sysbox-run.mjs" --name demo --env "BERTH_DEMO_NETWORK=$network" -- \
+exec node "$repo/units/examples/sysbox-run.mjs" --name demo --env "BERTH_DEMO_NETWORK=$network" --env "BERTH_DEMO_IMAGE_DIR=$image_dir" -- \
   bash "$repo/units/examples/demo.sh" --under-systemd

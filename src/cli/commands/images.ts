@@ -3,9 +3,33 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors/index.js';
+import { splitName, type StoredImage } from '../../image/store/index.js';
 import { humanAgo, humanSize, imageRows, openStore, printColumns } from './image-support.js';
 
-type Args = { root?: string; runroot?: string; reference?: string; quiet?: boolean; format?: string; 'no-trunc'?: boolean; noheading?: boolean; digests?: boolean; all?: boolean };
+type Args = { root?: string; runroot?: string; reference?: string; quiet?: boolean; format?: string; 'no-trunc'?: boolean; noheading?: boolean; digests?: boolean; all?: boolean; filter?: string[] };
+
+/** Podman's `--filter dangling=true|false` and `--filter reference=PATTERN` (`*` wildcards, matched against names and repositories). */
+function applyFilters(images: StoredImage[], filters: string[]): StoredImage[] {
+  let out = images;
+  for (const filter of filters) {
+    const eq = filter.indexOf('=');
+    const key = eq === -1 ? filter : filter.slice(0, eq);
+    const value = eq === -1 ? '' : filter.slice(eq + 1);
+    if (key === 'dangling') {
+      if (value !== 'true' && value !== 'false') throw new UsageError('bad-filter', `invalid filter "${filter}" (dangling=true|false)`);
+      out = out.filter((i) => (i.names.length === 0) === (value === 'true'));
+    } else if (key === 'reference') {
+      const pattern = new RegExp(`^${value.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+      out = out.filter((i) => i.names.some((n) => {
+        const { repository, tag } = splitName(n);
+        return [n, repository, `${repository.split('/').pop()}:${tag}`, repository.split('/').pop()!].some((c) => pattern.test(c));
+      }));
+    } else {
+      throw new UsageError('bad-filter', `unsupported filter "${filter}" (berth knows dangling=, reference=)`);
+    }
+  }
+  return out;
+}
 
 export function imagesBuilder(y: Argv): Argv<Args> {
   return y
@@ -15,6 +39,7 @@ export function imagesBuilder(y: Argv): Argv<Args> {
     .option('no-trunc', { type: 'boolean', default: false, describe: 'Full image IDs' })
     .option('noheading', { alias: 'n', type: 'boolean', default: false, describe: 'No header line' })
     .option('digests', { type: 'boolean', default: false, describe: 'Show manifest digests' })
+    .option('filter', { alias: 'f', type: 'string', array: true, describe: 'dangling=true|false, reference=PATTERN' })
     .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'Accepted for Podman compatibility (no intermediate images here)' }) as Argv<Args>;
 }
 
@@ -25,6 +50,7 @@ export async function imagesHandler(argv: Args): Promise<void> {
     const match = await store.findImage(argv.reference);
     images = match ? [match] : [];
   }
+  images = applyFilters(images, (argv.filter ?? []).map(String));
   const rows = imageRows(images);
   if (argv.quiet) {
     const seen = new Set<string>();

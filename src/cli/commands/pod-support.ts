@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { PodError } from '../../errors/index.js';
 import type { StoragePaths } from '../../paths/index.js';
 import type { ContainerOptions } from '../../runtime/index.js';
-import { ensurePodInfra, findPod, joinPodOptions, listPods, podNetwork, requirePod, type PodRecord } from '../../pod/index.js';
+import { applyExitPolicy, ensurePodInfra, findPod, joinPodOptions, listPods, podNetwork, requirePod, type PodRecord } from '../../pod/index.js';
 
 const strs = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String)).filter(Boolean);
 
@@ -50,4 +50,17 @@ export async function joinPod(paths: StoragePaths, ref: { pod?: string; podIdFil
   const joined = joinPodOptions(paths, pod, options, podNetwork(paths, pod));
   await ensurePodInfra(paths, pod);
   return joined;
+}
+
+/**
+ * After a container of a pod exited or was removed (`rm`, the monitor's `cleanup`): a pod created
+ * with --exit-policy=stop stops once its last container is gone. Never fails the caller.
+ */
+export async function podExitPolicy(paths: StoragePaths, record: { id: string; name: string; options: { pod?: string } }): Promise<void> {
+  if (!record.options.pod) return;
+  try {
+    await applyExitPolicy(paths, record);
+  } catch (error) {
+    process.stderr.write(`Warning: stopping the pod of ${record.name} (exit policy): ${error instanceof Error ? error.message : String(error)}\n`);
+  }
 }

@@ -8,6 +8,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { RuntimeError } from '../../errors/index.js';
 import { findRecord, flagValues, listRecords, removeContainer } from '../../runtime/index.js';
 import { pathsOf, targetsOf } from './container-support.js';
+import { podExitPolicy } from './pod-support.js';
 
 export const rmCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'rm [containers..]',
@@ -34,6 +35,7 @@ export const rmCommand: CommandModule<object, Record<string, unknown>> = {
       try {
         await removeContainer(paths, record, { force: Boolean(argv.force), timeout });
         process.stdout.write(`${record.id}\n`);
+        await podExitPolicy(paths, record);
       } catch (error) { failure ??= error; }
     }
     for (const f of (argv.cidfile as string[] | undefined) ?? []) if (!failure) fs.rmSync(f, { force: true });

@@ -61,15 +61,11 @@ export const runCommand: CommandModule<object, Record<string, unknown>> = {
       await undoCreate(parsed, record);
       throw error;
     }
-    if (started.supervisor === 'systemd') {
-      const mode = record.options.sdnotify;
-      if (mode === 'conmon') await sdNotify([`MAINPID=${started.pid}`, 'READY=1']);
-      else if (mode === 'container') await sdNotify([`MAINPID=${started.pid}`]);
-      else if (mode === 'healthy') {
-        await sdNotify([`MAINPID=${started.pid}`, 'STATUS=waiting for the first passing health check']);
-        await waitHealthy(paths, record, record.options.healthCheck!);
-        await sdNotify(['READY=1', 'STATUS=healthy']);
-      }
+    // MAINPID (and READY for --sdnotify=conmon) went to systemd before the container started (launch.ts).
+    if (started.supervisor === 'systemd' && record.options.sdnotify === 'healthy') {
+      await sdNotify(['STATUS=waiting for the first passing health check']);
+      await waitHealthy(paths, record, record.options.healthCheck!);
+      await sdNotify(['READY=1', 'STATUS=healthy']);
     }
     process.stdout.write(`${record.id}\n`);
   },

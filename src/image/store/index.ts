@@ -11,7 +11,7 @@ import { chainIds } from './chain.js';
 import { digestHex } from './digest.js';
 import { blobsOf, collectGarbage } from './gc.js';
 import { matchImage, readIndex, splitName, writeIndex, type LayerDescriptor, type StoredImage } from './images.js';
-import { ensureLayerLocked, overlayLowerdir, readLayerRecord } from './layers.js';
+import { ensureLayerLocked, ensureShortLink, overlayLowerdir, readLayerRecord } from './layers.js';
 import { storeLayout, layerDiffDir, type StoreLayout } from './layout.js';
 import { withFileLock } from './locks.js';
 import { mountCount, mountLayersLocked, unmountLayersLocked } from './mount.js';
@@ -21,6 +21,7 @@ import { createDirs, removeLeftovers } from './repair.js';
 export type { StoredImage, LayerDescriptor } from './images.js';
 export type { WriteBlobOptions } from './blobs.js';
 export { chainIds } from './chain.js';
+export { overlayLowerdirForDirs } from './layers.js';
 export { splitName } from './images.js';
 
 /** The parts of an OCI image config the store needs (IMAGE-CLIENT's OciImageConfigFile fits). */
@@ -57,7 +58,11 @@ export class ImageStore {
   /** Creates the dirs if needed and removes what crashed processes left (their temps). */
   static async open(paths: StoragePaths): Promise<ImageStore> {
     const store = new ImageStore(paths);
-    await createDirs(store.layout);
+    try {
+      await createDirs(store.layout);
+    } catch (error) {
+      throw new ImageError('store-open-failed', `cannot open the image store in ${paths.root}: ${(error as Error).message}`, { context: { file: paths.root }, cause: error });
+    }
     await removeLeftovers(store.layout);
     return store;
   }
@@ -186,9 +191,11 @@ export class ImageStore {
   async layerDirs(image: StoredImage): Promise<string[]> {
     const dirs: string[] = [];
     for (const chain of image.chainIds) {
-      if (!(await readLayerRecord(this.layout, chain))) {
+      const record = await readLayerRecord(this.layout, chain);
+      if (!record) {
         throw new ImageError('layer-missing', `image ${image.id.slice(0, 12)}: layer ${chain} is not unpacked`, { context: { image: image.id, digest: chain } });
       }
+      await ensureShortLink(this.layout, digestHex(chain), record.short);
       dirs.push(layerDiffDir(this.layout, digestHex(chain)));
     }
     return dirs;

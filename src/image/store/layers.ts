@@ -134,3 +134,19 @@ export function overlayLowerdir(layout: StoreLayout, chainIdsBottomUp: string[])
   if (names.length === 0) throw new ImageError('image-no-layers', 'image has no layers to mount');
   return { cwd: layout.layersDir, lowerdir: names.join(':') };
 }
+
+/**
+ * The same, from ImageHandle.layerDirs alone (<root>/layers/<chainhex>/diff, bottom -> top):
+ * for RUNTIME, whose mount options would overflow one page with 20+ long paths. Dirs that are
+ * not store layers are passed through as absolute paths.
+ */
+export function overlayLowerdirForDirs(layerDirs: string[]): { cwd: string; lowerdir: string } {
+  if (layerDirs.length === 0) throw new ImageError('image-no-layers', 'image has no layers to mount');
+  const layersDir = path.dirname(path.dirname(layerDirs[0]!));
+  const names = layerDirs.map((dir) => {
+    const chainHex = path.basename(path.dirname(dir));
+    const inStore = path.basename(dir) === 'diff' && path.dirname(path.dirname(dir)) === layersDir && /^[a-f0-9]{64}$/.test(chainHex);
+    return inStore ? `l/${shortName(`sha256:${chainHex}`)}` : path.resolve(dir);
+  }).reverse();
+  return { cwd: layersDir, lowerdir: names.join(':') };
+}

@@ -79,7 +79,8 @@ export class LayerWriter {
   private readonly nodes = new Map<string, NodeKind>([['', 'dir']]);
   /** Directories whose real-dir-ness was checked with lstat. */
   private readonly checkedDirs = new Set<string>(['']);
-  private readonly whiteouts = new Set<string>();
+  /** Whiteouts to create at the end, with the mtime of their tar entry. */
+  private readonly whiteouts = new Map<string, number>();
   private readonly opaque = new Set<string>();
   private readonly dirTimes = new Map<string, number>();
   private readonly xattrs = new Map<string, Map<string, Buffer>>();
@@ -98,7 +99,7 @@ export class LayerWriter {
       this.prepareParents(entry.name, parts);
       const rel = parts.join('/');
       this.replace(rel, 'whiteout');
-      this.whiteouts.add(rel);
+      this.whiteouts.set(rel, entry.mtime);
       return;
     }
     if (parts.length === 0) {
@@ -114,7 +115,9 @@ export class LayerWriter {
         case 'dir':
           this.prepareParents(entry.name, parts);
           if (this.nodes.get(rel) !== 'dir') {
+            const wasWhiteout = this.nodes.get(rel) === 'whiteout';
             this.replace(rel, 'dir');
+            if (wasWhiteout) this.opaque.add(rel);
             fs.mkdirSync(abs, 0o700);
             this.checkedDirs.add(rel);
           }
@@ -160,7 +163,8 @@ export class LayerWriter {
       }
     } catch (error) {
       if (error instanceof ImageError) throw error;
-      throw new ImageError('layer-write-failed', `layer ${this.options.layer ?? ''}: cannot write entry "${entry.name}": ${(error as Error).message}`.replace('layer : ', ''), {
+      const layer = this.options.layer ? `layer ${this.options.layer}: ` : '';
+      throw new ImageError('layer-write-failed', `${layer}cannot write entry "${entry.name}": ${(error as Error).message}`, {
         context: { entry: entry.name, digest: this.options.layer },
         cause: error,
       });
@@ -174,8 +178,12 @@ export class LayerWriter {
 
   /** After the last entry: whiteouts, opaque markers, xattrs, then directory times (deepest first). */
   async finish(): Promise<void> {
-    const whiteouts = [...this.whiteouts].filter((rel) => this.stillUnder(rel));
+    const whiteouts = [...this.whiteouts.keys()].filter((rel) => this.stillUnder(rel));
     for (let i = 0; i < whiteouts.length; i += 500) await run('sh', ['-c', 'for p do mknod -- "$p" c 0 0 || exit 1; done', 'sh', ...whiteouts.slice(i, i + 500)], this.root, 'create whiteouts');
+    for (const rel of whiteouts) {
+      const mtime = this.whiteouts.get(rel)!;
+      fs.lutimesSync(path.join(this.root, rel), mtime, mtime);
+    }
     const opaque = [...this.opaque].filter((rel) => this.nodes.get(rel) === 'dir' && this.stillUnder(rel));
     if (opaque.length > 0) {
       await run('setfattr', ['-h', '--restore=-'], this.root, 'mark opaque directories', opaque.map((rel) => dumpRecord(rel, new Map([[this.options.opaqueXattr ?? 'trusted.overlay.opaque', Buffer.from('y')]]))).join(''));
@@ -212,7 +220,7 @@ export class LayerWriter {
     const rel = parentRel === '' ? victim : `${parentRel}/${victim}`;
     if (this.nodes.has(rel)) return; // the layer's own entry of that name wins (OCI: whiteouts hide lower layers only)
     this.nodes.set(rel, 'whiteout');
-    this.whiteouts.add(rel);
+    this.whiteouts.set(rel, entry.mtime);
   }
 
   private components(name: string, entryName: string): string[] {
@@ -232,6 +240,8 @@ export class LayerWriter {
       const kind = this.nodes.get(rel);
       const abs = path.join(this.root, rel);
       if (kind === undefined || kind === 'whiteout') {
+        // Deleted from lower layers, then re-created here: it must not show the lower content.
+        if (kind === 'whiteout') this.opaque.add(rel);
         this.whiteouts.delete(rel);
         fs.mkdirSync(abs, 0o755);
         fs.chmodSync(abs, 0o755);
@@ -274,10 +284,10 @@ export class LayerWriter {
     if (previous !== undefined) {
       if (previous !== 'whiteout') fs.rmSync(path.join(this.root, rel), { recursive: true, force: true });
       const prefix = `${rel}/`;
-      for (const map of [this.nodes, this.dirTimes, this.xattrs] as Map<string, unknown>[]) {
+      for (const map of [this.nodes, this.dirTimes, this.xattrs, this.whiteouts] as Map<string, unknown>[]) {
         for (const key of map.keys()) if (key === rel || key.startsWith(prefix)) map.delete(key);
       }
-      for (const set of [this.checkedDirs, this.whiteouts, this.opaque]) {
+      for (const set of [this.checkedDirs, this.opaque]) {
         for (const key of set) if (key === rel || key.startsWith(prefix)) set.delete(key);
       }
     }

@@ -49,8 +49,8 @@ test('system unit: Main PID is the container init, output in the journal, stop d
   assert.ok(pid > 0);
   const comm = (await box.exec(['cat', `/proc/${pid}/comm`])).stdout.trim();
   assert.equal(comm, 'sh', 'Main PID is the container\'s own init');
-  const cgroup = (await box.exec(['cat', `/proc/${pid}/cgroup`])).stdout.trim();
-  assert.match(cgroup, /^0::\/system\.slice\/web\.service\/berth-[0-9a-f]{12}$/);
+  const cgroup = (await box.exec(['cat', `/proc/${pid}/cgroup`])).stdout;
+  assert.match(cgroup, /^0::\/system\.slice\/web\.service\/berth-[0-9a-f]{12}$/m);
   // No berth (node) and no crun process stays resident in the service.
   const procs = await box.sh(`for f in $(find /sys/fs/cgroup${p.ControlGroup} -name cgroup.procs); do cat $f; done | xargs -r -n1 sh -c 'cat /proc/$0/comm'`);
   assert.deepEqual([...new Set(procs.stdout.trim().split('\n'))].sort(), ['sh', 'sleep'].filter((c) => procs.stdout.includes(c)).sort());
@@ -121,8 +121,8 @@ test('ten start/stop cycles in a row: none fails or times out', async () => {
     await box.systemctl('stop', 'web.service');
     assert.equal((await show('web.service', 'ActiveState')).ActiveState, 'inactive');
   }
-  const failed = await box.exec(['journalctl', '-u', 'web.service', '--no-pager', '-o', 'cat', '--grep', 'Failed|timed out|Cannot find unit'], { check: false });
-  assert.equal(failed.stdout.trim(), '-- No entries --');
+  const failed = await box.exec(['journalctl', '--no-pager', '-o', 'cat', '--grep', 'web.service.*(Failed|timed out)|Cannot find unit'], { check: false });
+  assert.equal(failed.stdout.trim(), '');
   await assertClean();
   process.stderr.write(`# systemctl start (ms): ${starts.join(' ')}\n`);
 });

@@ -3,6 +3,7 @@
  * (no namespace, no veth, no rule, no lease, no state). Inside a private network namespace.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -29,6 +30,11 @@ if (await insideTestNetns(import.meta.url)) {
     assert.deepEqual(fs.existsSync(netnsDir) ? fs.readdirSync(netnsDir) : [], [], 'no namespace');
     const stateDir = path.join(paths.runroot, 'networks', 'containers');
     assert.deepEqual(fs.existsSync(stateDir) ? fs.readdirSync(stateDir) : [], [], 'no state');
+    // aardvark-dns keeps one file per network: a header line, then one line per container.
+    const dnsDir = path.join(paths.runroot, 'networks', 'netavark', 'aardvark-dns');
+    for (const file of fs.existsSync(dnsDir) ? fs.readdirSync(dnsDir).filter((f) => f !== 'aardvark.pid') : []) {
+      assert.deepEqual(fs.readFileSync(path.join(dnsDir, file), 'utf8').split('\n').slice(1).filter(Boolean), [], `no DNS entry left in ${file}`);
+    }
   }
 
   test('a host port taken by another process is refused, nothing left behind', async () => {
@@ -94,6 +100,27 @@ if (await insideTestNetns(import.meta.url)) {
     sh(`umount ${path.join(paths.runroot, 'netns', `netns-${'k'.repeat(64)}`)}`);
     await teardownContainerNetwork(paths, 'k'.repeat(64));
     await assertNothingLeft();
+  });
+
+  test('berth killed at any point of setup: teardown afterwards leaves nothing', async () => {
+    await createNetwork(paths, { name: 'crashnet', subnets: ['10.91.98.0/24'] });
+    const module = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../src/network/index.js');
+    const stateDir = path.join(paths.runroot, 'networks', 'containers');
+    for (const delayMs of [0, 40, 120, 250]) {
+      const id = `${delayMs}`.padStart(4, '0').repeat(16);
+      const child = spawn(process.execPath, ['--input-type=module', '-e', `
+        const n = await import(${JSON.stringify(module)});
+        await n.setupContainerNetwork(${JSON.stringify(paths)}, { containerId: "${id}", containerName: "killed${delayMs}", hostname: "x", mode: n.parseNetworkOption(["crashnet"]), ports: n.parsePublish("${9500 + delayMs}:80") });
+        setInterval(() => {}, 1000);`], { stdio: 'ignore' });
+      // Kill once setup has visibly begun (its state is on disk), after the delay.
+      for (let i = 0; i < 1000 && !fs.existsSync(path.join(stateDir, `${id}.json`)); i++) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, delayMs));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      await new Promise((r) => setTimeout(r, 100)); // netavark gets its parent-death signal
+      await teardownContainerNetwork(paths, id);
+      await assertNothingLeft('crashnet');
+    }
   });
 
   test('leases of a container whose runroot state vanished (reboot) are freed by ID', async () => {

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { splitWords, UnitFile } from '../../../src/unit/index.js';
+import { SUPPORTED_KEYS, type Kind } from '../../../src/quadlet/index.js';
 import { FIXTURES, readLinks, REPO_ROOT } from '../../unit/quadlet/golden-support.js';
 
 const ENGINE = '/usr/bin/podman';
@@ -166,6 +167,31 @@ for (const user of [false, true]) {
     }
   });
 }
+
+describe('every key podman-systemd.unit(5) documents', () => {
+  test('is supported for .container, .volume, .network and .pod', () => {
+    const manPage = readFileSync(`${referenceQuadlet().replace(/quadlet$/, '')}podman-systemd.unit.5`, 'utf8');
+    const documented = new Map<string, Set<string>>();
+    let section: string | undefined;
+    for (const line of manPage.split('\n')) {
+      const heading = /^\.SH .*\[(\w+)\]\s*$/.exec(line);
+      if (heading) section = heading[1];
+      else if (line.startsWith('.SH ')) section = undefined;
+      const key = /^\.SS \\fB(\w+)=\\fR/.exec(line);
+      if (key && section) {
+        if (!documented.has(section)) documented.set(section, new Set());
+        documented.get(section)!.add(key[1]!);
+      }
+    }
+    const kinds: Record<string, Kind> = { Container: 'container', Volume: 'volume', Network: 'network', Pod: 'pod' };
+    for (const [name, kind] of Object.entries(kinds)) {
+      const keys = documented.get(name);
+      assert.ok(keys !== undefined && keys.size >= 10, `man page section [${name}] found`);
+      const missing = [...keys].filter((key) => !SUPPORTED_KEYS[kind].has(key));
+      assert.deepEqual(missing, [], `[${name}] keys documented but not supported`);
+    }
+  });
+});
 
 describe('canonicalWords', () => {
   test('sorts flag groups, keeps repeats and the positional tail in order', () => {

@@ -48,68 +48,71 @@ if (await insideTestNetns(import.meta.url)) {
     return { stdout: r.stdout, stderr: r.stderr, code: r.status };
   };
 
-  test('berth volume: create, ls, inspect, exists, rm, prune', () => {
-    assert.deepEqual((await berth('volume', 'create', '--label', 'app=web', '--opt', 'o=uid=1000,gid=1000', 'data'), { stdout: 'data\n', stderr: '', code: 0 });
-    const again = (await berth('volume', 'create', 'data');
-    assert.equal(again.code, 125);
-    assert.equal(again.stderr, 'Error: volume "data" already exists\n');
-    assert.equal((await berth('volume', 'create', '--ignore', 'data').code, 0);
-    const anon = (await berth('volume', 'create').stdout.trim();
+  test('berth volume: create, ls, inspect, exists, rm, prune', async () => {
+    // The real executable: output, exit codes and one-line errors.
+    assert.deepEqual(berthBinary('volume', 'create', '--label', 'app=web', '--opt', 'o=uid=1000,gid=1000', 'data'), { stdout: 'data\n', stderr: '', code: 0 });
+    assert.deepEqual(berthBinary('volume', 'create', 'data'), { stdout: '', stderr: 'Error: volume "data" already exists\n', code: 125 });
+    assert.equal(berthBinary('volume', 'exists', 'nope').code, 1);
+
+    assert.equal((await berth('volume', 'create', '--ignore', 'data')).code, 0);
+    const anon = (await berth('volume', 'create')).stdout.trim();
     assert.match(anon, /^[0-9a-f]{64}$/);
-    assert.equal((await berth('volume', 'ls', '-q').stdout, [anon, 'data'].sort().join('\n') + '\n');
-    assert.match((await berth('volume', 'ls').stdout, /^DRIVER\s+VOLUME NAME\nlocal\s+/);
-    const [info] = JSON.parse((await berth('volume', 'inspect', 'data').stdout);
+    assert.equal((await berth('volume', 'ls', '-q')).stdout, [anon, 'data'].sort().join('\n') + '\n');
+    assert.match((await berth('volume', 'ls')).stdout, /^DRIVER\s+VOLUME NAME\nlocal\s+/);
+    const [info] = JSON.parse((await berth('volume', 'inspect', 'data')).stdout);
     assert.equal(info.Name, 'data');
     assert.equal(info.Mountpoint, path.join(paths.root, 'volumes', 'data', '_data'));
     assert.deepEqual(info.Labels, { app: 'web' });
     assert.equal(fs.statSync(info.Mountpoint).uid, 1000);
-    assert.equal((await berth('volume', 'inspect', '--format', '{{.Name}} {{.Labels.app}}', 'data').stdout, 'data web\n');
-    assert.equal((await berth('volume', 'ls', '--filter', 'label=app=web', '--format', '{{.Name}}').stdout, 'data\n');
-    assert.equal((await berth('volume', 'exists', 'data').code, 0);
-    assert.equal((await berth('volume', 'exists', 'nope').code, 1);
-    const missing = (await berth('volume', 'inspect', 'nope');
+    assert.equal((await berth('volume', 'inspect', '--format', '{{.Name}} {{.Labels.app}}', 'data')).stdout, 'data web\n');
+    assert.equal((await berth('volume', 'ls', '--filter', 'label=app=web', '--format', '{{.Name}}')).stdout, 'data\n');
+    assert.equal((await berth('volume', 'exists', 'data')).code, 0);
+    const missing = await berth('volume', 'inspect', 'nope');
     assert.equal(missing.code, 125);
     assert.match(missing.stderr, /no volume with name "nope" found/);
-    const bad = (await berth('volume', 'create', '--opt', 'type=ext4', 'x');
-    assert.equal(bad.stderr, 'Error: volume "x": type=ext4 needs device=\n');
-    assert.equal((await berth('volume', 'prune', '--filter', 'label=app=web').stdout, 'data\n');
-    assert.equal((await berth('volume', 'rm', anon).stdout, `${anon}\n`);
-    assert.equal((await berth('volume', 'ls', '-q').stdout, '');
+    assert.equal((await berth('volume', 'create', '--opt', 'type=ext4', 'x')).stderr, 'Error: volume "x": type=ext4 needs device=\n');
+    // Quadlet's spellings: bare --opt nocopy, User=/Group= as o=uid=,gid=.
+    assert.equal((await berth('volume', 'create', '--opt', 'nocopy', '--opt', 'o=uid=7,gid=8', 'quadlet-style')).code, 0);
+    const [q] = JSON.parse((await berth('volume', 'inspect', 'quadlet-style')).stdout);
+    assert.equal(q.NeedsCopyUp, false);
+    assert.equal(fs.statSync(q.Mountpoint).gid, 8);
+    assert.equal((await berth('volume', 'prune', '--filter', 'label=app=web')).stdout, 'data\n');
+    assert.equal((await berth('volume', 'rm', anon, 'quadlet-style')).stdout, `${anon}\nquadlet-style\n`);
+    assert.equal((await berth('volume', 'ls', '-q')).stdout, '');
   });
 
   test('berth network: create, ls, inspect, exists, rm, prune', async () => {
-    assert.deepEqual((await berth('network', 'create', '--subnet', '10.91.50.0/24', '--label', 'team=a', 'front'), { stdout: 'front\n', stderr: '', code: 0 });
-    const overlap = (await berth('network', 'create', '--subnet', '10.91.50.128/25', 'back');
-    assert.equal(overlap.code, 125);
-    assert.equal(overlap.stderr, 'Error: subnet 10.91.50.128/25 overlaps subnet 10.91.50.0/24 of network "front"\n');
-    assert.equal((await berth('network', 'create', '--internal', '--disable-dns', 'back').code, 0);
-    assert.equal((await berth('network', 'ls', '-q').stdout, 'berth\nback\nfront\n');
-    const list = JSON.parse((await berth('network', 'ls', '--format', 'json').stdout);
+    assert.deepEqual(berthBinary('network', 'create', '--subnet', '10.91.50.0/24', '--label', 'team=a', 'front'), { stdout: 'front\n', stderr: '', code: 0 });
+    assert.deepEqual(berthBinary('network', 'create', '--subnet', '10.91.50.128/25', 'back'),
+      { stdout: '', stderr: 'Error: subnet 10.91.50.128/25 overlaps subnet 10.91.50.0/24 of network "front"\n', code: 125 });
+    assert.equal(berthBinary('network', 'exists', 'nope').code, 1);
+
+    assert.equal((await berth('network', 'create', '--internal', '--disable-dns', 'back')).code, 0);
+    assert.equal((await berth('network', 'ls', '-q')).stdout, 'berth\nback\nfront\n');
+    const list = JSON.parse((await berth('network', 'ls', '--format', 'json')).stdout);
     assert.deepEqual(list.map((n: { name: string }) => n.name), ['berth', 'back', 'front']);
-    const [front] = JSON.parse((await berth('network', 'inspect', 'front').stdout);
+    const [front] = JSON.parse((await berth('network', 'inspect', 'front')).stdout);
     assert.deepEqual(front.subnets, [{ subnet: '10.91.50.0/24', gateway: '10.91.50.1' }]);
     assert.equal(front.network_interface, 'berth1');
-    assert.equal((await berth('network', 'inspect', '--format', '{{.Name}} {{.Internal}} {{.DNSEnabled}}', 'back').stdout, 'back true false\n');
-    assert.equal((await berth('network', 'ls', '--filter', 'label=team=a', '-q').stdout, 'front\n');
-    assert.equal((await berth('network', 'exists', 'front').code, 0);
-    assert.equal((await berth('network', 'exists', 'nope').code, 1);
-    assert.equal((await berth('network', 'rm', 'nope').stderr, 'Error: network "nope" not found\n');
-    assert.equal((await berth('network', 'create', '--ignore', 'front').code, 0);
+    assert.equal((await berth('network', 'inspect', '--format', '{{.Name}} {{.Internal}} {{.DNSEnabled}}', 'back')).stdout, 'back true false\n');
+    assert.equal((await berth('network', 'ls', '--filter', 'label=team=a', '-q')).stdout, 'front\n');
+    assert.equal((await berth('network', 'exists', 'front')).code, 0);
+    assert.equal((await berth('network', 'rm', 'nope')).stderr, 'Error: network "nope" not found\n');
+    assert.equal((await berth('network', 'create', '--ignore', 'front')).code, 0);
     // In use by a container whose network is set up: refused, named.
     await setupContainerNetwork(paths, { containerId: 'd'.repeat(64), containerName: 'user1', hostname: 'u', mode: parseNetworkOption(['front']), ports: [] });
-    const busy = (await berth('network', 'rm', 'front');
-    assert.equal(busy.code, 125);
-    assert.equal(busy.stderr, 'Error: network "front" is in use by 1 container(s): dddddddddddd (use -f to remove them too)\n');
-    assert.equal((await berth('network', 'prune').stdout, 'back\n', 'prune keeps networks in use');
-    const [inspected] = JSON.parse((await berth('network', 'inspect', 'front').stdout);
+    assert.deepEqual(await berth('network', 'rm', 'front'),
+      { stdout: '', stderr: 'Error: network "front" is in use by 1 container(s): dddddddddddd (use -f to remove them too)\n', code: 125 });
+    assert.equal((await berth('network', 'prune')).stdout, 'back\n', 'prune keeps networks in use');
+    const [inspected] = JSON.parse((await berth('network', 'inspect', 'front')).stdout);
     assert.deepEqual(Object.keys(inspected.containers), ['d'.repeat(64)]);
     await teardownContainerNetwork(paths, 'd'.repeat(64));
-    assert.equal((await berth('network', 'prune').stdout, 'front\n');
-    assert.equal((await berth('network', 'ls', '-q').stdout, 'berth\n');
+    assert.equal((await berth('network', 'prune')).stdout, 'front\n');
+    assert.equal((await berth('network', 'ls', '-q')).stdout, 'berth\n');
   });
 
   test('typed volumes: tmpfs and bind mounted by the first user, unmounted by the last', async () => {
-    assert.equal((await berth('volume', 'create', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=2m,mode=0700', 'scratch').code, 0);
+    assert.equal((await berth('volume', 'create', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=2m,mode=0700', 'scratch')).code, 0);
     const scratch = await requireVolume(paths, 'scratch');
     const mounted = () => sh(`findmnt -n -o FSTYPE,OPTIONS ${scratch.mountpoint} || true`).trim();
     assert.equal(mounted(), '', 'not mounted before use');
@@ -127,16 +130,15 @@ if (await insideTestNetns(import.meta.url)) {
     const source = path.join(storage.dir, 'bind-src');
     fs.mkdirSync(source);
     fs.writeFileSync(path.join(source, 'hello'), 'from the host\n');
-    assert.equal((await berth('volume', 'create', '--opt', 'type=bind', '--opt', `device=${source}`, 'hostdir').code, 0);
+    assert.equal((await berth('volume', 'create', '--opt', 'type=bind', '--opt', `device=${source}`, 'hostdir')).code, 0);
     const hostdir = await requireVolume(paths, 'hostdir');
     await acquireVolume(paths, hostdir, 'c3');
     assert.equal(fs.readFileSync(path.join(hostdir.mountpoint, 'hello'), 'utf8'), 'from the host\n');
-    const rm = (await berth('volume', 'rm', '-f', 'hostdir');
+    const rm = await berth('volume', 'rm', '-f', 'hostdir');
     assert.equal(rm.code, 0, rm.stderr);
     assert.equal(fs.readFileSync(path.join(source, 'hello'), 'utf8'), 'from the host\n', 'removing a bind volume keeps the source');
 
-    const broken = (await berth('volume', 'create', '--opt', 'type=ext4', '--opt', `device=${path.join(storage.dir, 'no-such-device')}`, 'broken');
-    assert.equal(broken.code, 0);
+    assert.equal((await berth('volume', 'create', '--opt', 'type=ext4', '--opt', `device=${path.join(storage.dir, 'no-such-device')}`, 'broken')).code, 0);
     await assert.rejects(acquireVolume(paths, await requireVolume(paths, 'broken'), 'c4'), /cannot mount volume "broken"/);
   });
 }

@@ -10,7 +10,8 @@ import { splitWords, UnitFile } from '../../../src/unit/index.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 export const FIXTURES = `${REPO_ROOT}test/fixtures/quadlet`;
-export const UNIT_EXTENSIONS = ['.container', '.volume', '.network', '.pod'];
+/** The four kinds berth translates, and the ones it answers with a failing stand-in. */
+export const UNIT_EXTENSIONS = ['.container', '.volume', '.network', '.pod', '.kube', '.image', '.build'];
 
 export interface Assertion {
   verb: string;
@@ -41,7 +42,7 @@ export function assertionsOf(dir: string, name: string, substitutions: Record<st
 
 export function defaultServiceFile(name: string): string {
   const dot = name.lastIndexOf('.');
-  const suffix = { '.container': '', '.volume': '-volume', '.network': '-network', '.pod': '-pod' }[name.slice(dot)] ?? '';
+  const suffix = { '.container': '', '.volume': '-volume', '.network': '-network', '.pod': '-pod', '.image': '-image', '.build': '-build' }[name.slice(dot)] ?? '';
   return `${name.slice(0, dot)}${suffix}.service`;
 }
 

@@ -48,6 +48,9 @@ describe('berth images / rmi / image inspect|mount|unmount|prune|ls|rm', () => {
     const json = JSON.parse((await berth('images', '--format', 'json')).stdout) as { Id: string; RepoTags: string[]; Size: number }[];
     assert.equal(json.length, 2);
     assert.deepEqual(json.find((i) => i.Id === web.image.id)?.RepoTags, ['registry.example:5000/team/web:1.0', 'registry.example:5000/team/web:latest']);
+    const filtered = await berth('images', '-q', '--filter', 'reference=*/team/web:1.0', '--filter', 'dangling=false');
+    assert.equal(filtered.stdout, `${web.image.id.slice(0, 12)}\n`);
+    assert.equal((await berth('images', '-q', '--filter', 'dangling=true')).stdout, '');
     const tmpl = await berth('images', '--format', '{{.Repository}}:{{.Tag}}');
     assert.ok(tmpl.stdout.split('\n').includes('docker.io/library/tool:latest'));
   });

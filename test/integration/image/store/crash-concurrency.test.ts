@@ -55,7 +55,7 @@ describe('crash safety and concurrency across processes', () => {
     const c = child('unpack', [store.paths.root, store.paths.runroot, jobFile]);
     children.push(c.proc);
     // Wait until the child is well into the layer, then kill it without warning.
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     let partial: string | undefined;
     while (Date.now() < deadline) {
       const tmp = fs.readdirSync(store.layout.layersTmp);

@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { ImageStore, type StoredImage } from '../../../../src/image/store/index.js';
 import { gzip, sha256, zstd } from './tar-fixtures.js';
 
@@ -14,7 +15,16 @@ export const TEST_BASE = '/var/tmp/berth-store-tests';
 export function tempDir(label: string): { dir: string; cleanup: () => void } {
   fs.mkdirSync(TEST_BASE, { recursive: true });
   const dir = fs.mkdtempSync(path.join(TEST_BASE, `${label}-`));
-  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return { dir, cleanup: () => { unmountUnder(dir); fs.rmSync(dir, { recursive: true, force: true }); } };
+}
+
+/** Unmounts whatever a failed test left mounted under dir (deepest first), so cleanup never deletes through a mount. */
+export function unmountUnder(dir: string): void {
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .map((line) => line.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .filter((p): p is string => p !== undefined && p.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const mount of mounts) execFileSync('umount', ['-l', mount]);
 }
 
 export async function openTestStore(dir: string): Promise<ImageStore> {
