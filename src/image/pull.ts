@@ -18,7 +18,7 @@ import { backoffDelay, DEFAULT_RETRY, sleep, TransientError, type RetryPolicy } 
 import { canPrompt, selectPrompt } from './select-prompt.js';
 import { resolveName, type Resolution } from './short-names.js';
 import { isTransientNetworkError } from './http.js';
-import { ImageStore } from './store/index.js';
+import { chainIds, ImageStore } from './store/index.js';
 
 export interface PullOptions extends Omit<EnsureImageOptions, 'policy'> {
   /** Concurrent layer downloads (default 6, as containers/image). */
@@ -115,13 +115,14 @@ async function pullFromSource(store: ImageStore, name: ImageReference, source: P
   const manifest = manifestDoc.manifest;
   emit({ phase: 'manifest', message: 'Getting image source signatures' });
 
-  const written: string[] = [];
+  let diffIds: string[] | undefined;
   try {
-    if (indexDigest) await storeSmallBlob(ctx, indexDigest, top.body, written);
-    await storeSmallBlob(ctx, manifestDoc.digest, manifestDoc.body, written);
-    const config = await fetchConfig(ctx, manifest, written);
+    if (indexDigest) await storeSmallBlob(ctx, indexDigest, top.body);
+    await storeSmallBlob(ctx, manifestDoc.digest, manifestDoc.body);
+    const config = await fetchConfig(ctx, manifest);
+    diffIds = config.rootfs.diff_ids;
     const layers = manifest.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size }));
-    const layerDirs = await fetchAndUnpackLayers(ctx, config, manifest, written);
+    const layerDirs = await fetchAndUnpackLayers(ctx, config, manifest);
     emit({ phase: 'manifest', message: 'Writing manifest to image destination' });
     const stored = await store.recordImage({
       names: [image], manifestDigest: manifestDoc.digest, configDigest: manifest.config.digest, layers,
@@ -130,32 +131,29 @@ async function pullFromSource(store: ImageStore, name: ImageReference, source: P
     emit({ phase: 'done', message: stored.id });
     return { id: stored.id, digest: manifestDoc.digest, names: stored.names, config, layerDirs };
   } catch (error) {
-    await abandon(store, written, manifest);
+    const all = [...(indexDigest ? [indexDigest] : []), manifestDoc.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
+    await abandon(store, all, diffIds);
     throw error;
   }
 }
 
-/** Undo what a failed pull added (only blobs and layers nothing else uses; partial downloads stay for resume). */
-async function abandon(store: ImageStore, written: string[], manifest: ImageManifest): Promise<void> {
-  const s = store as unknown as { abandonPull?: (c: { blobs: string[]; chains: string[] }) => Promise<void> };
-  if (typeof s.abandonPull !== 'function') return;
+/** Undo what a failed pull added: blobs and layers nothing else uses go; partial downloads stay for a resume. */
+async function abandon(store: ImageStore, blobs: string[], diffIds: string[] | undefined): Promise<void> {
   try {
-    await s.abandonPull({ blobs: [...written, manifest.config.digest, ...manifest.layers.map((l) => l.digest)], chains: [] });
+    await store.abandonPull({ blobs: [...new Set(blobs)], chains: diffIds ? chainIds(diffIds) : [] });
   } catch {
-    // best effort: the original error matters more
+    // best effort: the pull's own error is what the user needs to see
   }
 }
 
-async function storeSmallBlob(ctx: PullContext, digest: string, body: Buffer, written: string[]): Promise<void> {
+async function storeSmallBlob(ctx: PullContext, digest: string, body: Buffer): Promise<void> {
   if (await ctx.store.hasBlob(digest)) return;
-  let read = false;
-  await ctx.store.writeBlob(digest, body.length, (async function* () { read = true; yield body; })());
-  if (read) written.push(digest);
+  await ctx.store.writeBlob(digest, body.length, (async function* () { yield body; })());
 }
 
-async function fetchConfig(ctx: PullContext, manifest: ImageManifest, written: string[]): Promise<OciImageConfigFile> {
+async function fetchConfig(ctx: PullContext, manifest: ImageManifest): Promise<OciImageConfigFile> {
   const desc = manifest.config;
-  if (!(await ctx.store.hasBlob(desc.digest)) && await downloadBlob(ctx, desc, false)) written.push(desc.digest);
+  if (!(await ctx.store.hasBlob(desc.digest))) await downloadBlob(ctx, desc, false);
   let config: OciImageConfigFile;
   try {
     config = JSON.parse((await ctx.store.readBlob(desc.digest)).toString('utf8'));
@@ -240,7 +238,7 @@ async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean)
  */
 const PIPELINE_MIN_BYTES = 8 * 1024 * 1024;
 
-async function fetchAndUnpackLayers(ctx: PullContext, config: OciImageConfigFile, manifest: ImageManifest, written: string[]): Promise<string[]> {
+async function fetchAndUnpackLayers(ctx: PullContext, config: OciImageConfigFile, manifest: ImageManifest): Promise<string[]> {
   const layers = manifest.layers;
   const all = layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size }));
   if (layers.length === 0) return [];
@@ -274,7 +272,7 @@ async function fetchAndUnpackLayers(ctx: PullContext, config: OciImageConfigFile
       try {
         // hasBlob costs nothing when the blob is absent (and one lock when present); writeBlob always takes two.
         if (await ctx.store.hasBlob(layers[i].digest)) ctx.emit({ phase: 'layer', layer: layers[i].digest, bytes: layers[i].size, total: layers[i].size, message: 'skipped' });
-        else if (await downloadBlob(ctx, layers[i], true)) written.push(layers[i].digest);
+        else await downloadBlob(ctx, layers[i], true);
       } catch (error) {
         downloadError ??= error;
         return;

@@ -6,7 +6,7 @@ import { quoteExecArg, type UnitEntry } from '../unit/index.js';
 import { Argv } from './argv.js';
 import { QuadletError, whereEntry } from './errors.js';
 import { SECTION_OF } from './keys.js';
-import type { Kind, SourceUnit, TranslateContext, UnitInfo } from './model.js';
+import type { SourceUnit, TranslateContext, UnitInfo } from './model.js';
 import { Section } from './section.js';
 import { ServiceFile } from './service-file.js';
 
@@ -255,8 +255,4 @@ export function addVolumes(t: Translation, source: SourceUnit, ctx: TranslateCon
 function splitN(value: string, separator: string, n: number): string[] {
   const parts = value.split(separator);
   return parts.length <= n ? parts : [...parts.slice(0, n - 1), parts.slice(n - 1).join(separator)];
-}
-
-export function kindSection(kind: Kind): string {
-  return SECTION_OF[kind];
 }

@@ -8,8 +8,8 @@ import { startsWithPod, translateContainer } from './container.js';
 import { QuadletError } from './errors.js';
 import { findCycles } from './cycles.js';
 import { failingService } from './failing.js';
-import { installLinks } from './install.js';
-import { KIND_ORDER, type GeneratedUnit, type Kind, type SourceUnit, type TranslateContext, type UnitInfo } from './model.js';
+import { installLinks, UNIT_NAME } from './install.js';
+import { KIND_ORDER, type GeneratedUnit, type InstallLink, type Kind, type SourceUnit, type TranslateContext, type UnitInfo } from './model.js';
 import { resourceNameOf, serviceNameOf, stripExtension } from './names.js';
 import { translateNetwork } from './network.js';
 import { translatePod } from './pod.js';
@@ -68,6 +68,16 @@ export function generate(sources: SourceUnit[], unloadable: UnloadableSource[], 
       resourceName: resourceNameOf(source.name, source.kind, source.unit, serviceName),
       containersToStart: [],
     });
+    if (!UNIT_NAME.test(serviceName) || serviceName.startsWith('.')) {
+      const entry = source.unit.lookupLastEntry(sectionOf(source.kind), 'ServiceName');
+      failures.set(source.name, entry === undefined
+        ? new QuadletError('quadlet-bad-value', { file: source.name }, 'the file name does not make a valid unit name')
+        : new QuadletError('quadlet-bad-value', { file: source.name, line: entry.line, section: sectionOf(source.kind), key: 'ServiceName' },
+          `ServiceName=${JSON.stringify(serviceName)}: not a unit name`));
+      // the stand-in keeps a safe name (none at all when the file name itself is unusable)
+      units.get(source.name)!.serviceName = entry === undefined ? '' : stripExtension(source.name);
+      continue;
+    }
     const owner = serviceOwner.get(serviceName);
     if (owner !== undefined) {
       const entry = source.unit.lookupLastEntry(sectionOf(source.kind), 'ServiceName');
@@ -81,19 +91,22 @@ export function generate(sources: SourceUnit[], unloadable: UnloadableSource[], 
 
   const ctx: TranslateContext = { user: options.user, engine: options.engine, units, pathExists: options.pathExists };
   const services = new Map<string, ServiceFile>();
+  const links = new Map<string, InstallLink[]>();
   for (const source of ordered) {
     if (failures.has(source.name)) continue;
     try {
       validateSource(source);
       services.set(source.name, TRANSLATORS[source.kind](source, ctx));
+      links.set(source.name, installLinks(source.unit, `${units.get(source.name)!.serviceName}.service`, source.name));
       if (source.kind === 'container') {
         const pod = startsWithPod(source);
         const podInfo = pod === undefined ? undefined : units.get(pod);
         podInfo?.containersToStart.push(`${units.get(source.name)!.serviceName}.service`);
       }
     } catch (error) {
-      if (!(error instanceof QuadletError)) throw error;
-      failures.set(source.name, error);
+      services.delete(source.name);
+      failures.set(source.name, error instanceof QuadletError ? error
+        : new QuadletError('quadlet-bad-value', { file: source.name }, error instanceof Error ? error.message : String(error), { cause: error }));
     }
   }
 
@@ -107,17 +120,26 @@ export function generate(sources: SourceUnit[], unloadable: UnloadableSource[], 
   }
   for (const source of ordered) {
     const fileName = `${units.get(source.name)!.serviceName}.service`;
-    const links = installLinks(source.unit, fileName);
     const failure = failures.get(source.name);
     if (failure !== undefined) {
       result.errors.push(failure);
-      if (serviceOwner.get(units.get(source.name)!.serviceName) !== source.name) continue; // never overwrite the owner
-      result.units.push(failingUnit(fileName, source.path, failure, links));
+      if (fileName === '.service') continue;
+      if (serviceOwner.has(units.get(source.name)!.serviceName) && serviceOwner.get(units.get(source.name)!.serviceName) !== source.name) continue; // never overwrite the owner
+      result.units.push(failingUnit(fileName, source.path, failure, safeLinks(source, fileName)));
       continue;
     }
-    result.units.push({ fileName, text: render(services.get(source.name)!), links });
+    result.units.push({ fileName, text: render(services.get(source.name)!), links: links.get(source.name)! });
   }
   return result;
+}
+
+/** A broken unit still honours a valid [Install], so it fails where the user will look. */
+function safeLinks(source: SourceUnit, fileName: string): InstallLink[] {
+  try {
+    return installLinks(source.unit, fileName, source.name);
+  } catch {
+    return [];
+  }
 }
 
 function failingUnit(fileName: string, path: string, error: QuadletError, links: GeneratedUnit['links']): GeneratedUnit {

@@ -4,7 +4,17 @@
  * A template (`foo@.container`) is enabled only through DefaultInstance=.
  */
 import { splitWords, type UnitFile } from '../unit/index.js';
+import { QuadletError } from './errors.js';
 import type { InstallLink } from './model.js';
+
+/** A unit name systemd accepts, and one that cannot leave the output folder. */
+export const UNIT_NAME = /^[A-Za-z0-9:_.\\@-]+$/;
+
+function checkName(unit: UnitFile, key: string, value: string, file: string): void {
+  if (UNIT_NAME.test(value) && !value.startsWith('.')) return;
+  const entry = unit.lookupLastEntry('Install', key);
+  throw new QuadletError('quadlet-bad-value', { file, line: entry?.line, section: 'Install', key }, `${key}=${JSON.stringify(value)}: not a unit name`);
+}
 
 const DIRECTORY_OF: ReadonlyArray<readonly [string, string]> = [
   ['WantedBy', 'wants'],
@@ -13,7 +23,7 @@ const DIRECTORY_OF: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** `serviceFile` is the generated file name, e.g. "web.service" or "sleep@.service". */
-export function installLinks(unit: UnitFile, serviceFile: string): InstallLink[] {
+export function installLinks(unit: UnitFile, serviceFile: string, file = serviceFile): InstallLink[] {
   if (!unit.hasSection('Install')) return [];
   let linkName = serviceFile;
   const at = serviceFile.indexOf('@');
@@ -21,6 +31,7 @@ export function installLinks(unit: UnitFile, serviceFile: string): InstallLink[]
   if (isTemplate) {
     const instance = unit.lookupLast('Install', 'DefaultInstance');
     if (instance === undefined || instance === '') return [];
+    checkName(unit, 'DefaultInstance', instance, file);
     linkName = `${serviceFile.slice(0, at + 1)}${instance}${serviceFile.slice(at + 1)}`;
   }
   const links: InstallLink[] = [];
@@ -32,12 +43,18 @@ export function installLinks(unit: UnitFile, serviceFile: string): InstallLink[]
   };
   for (const [key, suffix] of DIRECTORY_OF) {
     for (const value of unit.lookupAll('Install', key)) {
-      for (const target of words(value)) push(`${target}.${suffix}/${linkName}`, `../${serviceFile}`);
+      for (const target of words(value)) {
+        checkName(unit, key, target, file);
+        push(`${target}.${suffix}/${linkName}`, `../${serviceFile}`);
+      }
     }
   }
   if (!isTemplate) {
     for (const value of unit.lookupAll('Install', 'Alias')) {
-      for (const alias of words(value)) if (alias !== serviceFile && !alias.includes('/')) push(alias, serviceFile);
+      for (const alias of words(value)) {
+        checkName(unit, 'Alias', alias, file);
+        if (alias !== serviceFile) push(alias, serviceFile);
+      }
     }
   }
   return links;

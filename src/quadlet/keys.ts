@@ -61,7 +61,7 @@ export const QUADLET_SECTION_KEYS: ReadonlySet<string> = new Set(['DefaultDepend
  * seeing these there is not a misplaced Quadlet key.
  */
 export const SYSTEMD_KEYS_SHARED_WITH_QUADLET: ReadonlySet<string> = new Set([
-  'Environment', 'EnvironmentFile', 'User', 'Group', 'Type', 'DefaultDependencies', 'WorkingDirectory',
+  'Environment', 'EnvironmentFile', 'User', 'Group', 'Type', 'DefaultDependencies', 'WorkingDirectory', 'NoNewPrivileges',
 ]);
 
 // ---- flag tables -------------------------------------------------------------------------------

@@ -81,6 +81,7 @@ export function runGenerator(args: string[], io: GeneratorIO): number {
 function writeUnits(outputDir: string, units: GeneratedUnit[], io: GeneratorIO): void {
   mkdirSync(outputDir, { recursive: true });
   const taken = new Set<string>(units.map((unit) => unit.fileName));
+  const made = new Set<string>();
   for (const unit of units) writeAtomically(`${outputDir}/${unit.fileName}`, unit.text);
   for (const unit of units) {
     for (const { link, target } of unit.links) {
@@ -90,7 +91,11 @@ function writeUnits(outputDir: string, units: GeneratedUnit[], io: GeneratorIO):
       }
       taken.add(link);
       const slash = link.lastIndexOf('/');
-      if (slash !== -1) mkdirSync(`${outputDir}/${link.slice(0, slash)}`, { recursive: true });
+      const dir = slash === -1 ? '' : link.slice(0, slash);
+      if (dir !== '' && !made.has(dir)) {
+        mkdirSync(`${outputDir}/${dir}`, { recursive: true });
+        made.add(dir);
+      }
       linkAtomically(`${outputDir}/${link}`, target);
     }
   }

@@ -42,24 +42,21 @@ export function validateSource(source: SourceUnit): void {
     }
   }
 
+  const booleans = BOOLEAN_KEYS[source.kind];
   for (const entry of source.unit.entries(own)) {
-    if (supported.has(entry.key)) continue;
-    throw new QuadletError('quadlet-unknown-key', whereEntry(entry, own, source.name), `unknown key "${entry.key}"${hint(entry.key, source.kind)}`);
+    if (!supported.has(entry.key)) {
+      throw new QuadletError('quadlet-unknown-key', whereEntry(entry, own, source.name), `unknown key "${entry.key}"${hint(entry.key, source.kind)}`);
+    }
+    if (booleans.has(entry.key) && entry.value !== '' && parseBoolean(entry.value) === undefined) {
+      throw new QuadletError('quadlet-bad-value', whereEntry(entry, own, source.name),
+        `${entry.key}=${JSON.stringify(entry.value)}: not a boolean (use true or false)`);
+    }
   }
   for (const entry of source.unit.entries('Quadlet')) {
     if (QUADLET_SECTION_KEYS.has(entry.key)) continue;
     const suggestion = closest(entry.key, QUADLET_SECTION_KEYS);
     throw new QuadletError('quadlet-unknown-key', whereEntry(entry, 'Quadlet', source.name),
       `unknown key "${entry.key}"${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}`);
-  }
-
-  for (const key of BOOLEAN_KEYS[source.kind]) {
-    for (const entry of source.unit.lookupAllEntries(own, key)) {
-      if (entry.value !== '' && parseBoolean(entry.value) === undefined) {
-        throw new QuadletError('quadlet-bad-value', whereEntry(entry, own, source.name),
-          `${key}=${JSON.stringify(entry.value)}: not a boolean (use true or false)`);
-      }
-    }
   }
   const defaults = source.unit.lookupLastEntry('Quadlet', 'DefaultDependencies');
   if (defaults !== undefined && parseBoolean(defaults.value) === undefined) {

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { execa, type Options } from 'execa';
+import { runProc } from './proc.js';
 import { RuntimeError } from '../errors/index.js';
 import type { StoragePaths } from '../paths/index.js';
 
@@ -33,8 +33,8 @@ export function crunError(action: string, id: string, stderr: string, cause?: un
   return new RuntimeError(code, `crun: ${text}`, { context: { container: id, action }, exitCode, cause });
 }
 
-async function crun(ctx: CrunContext, args: string[], options: Options = {}) {
-  return execa(crunBinary(), [...crunGlobalArgs(ctx), ...args], { reject: false, ...options });
+function crun(ctx: CrunContext, args: string[]) {
+  return runProc(crunBinary(), [...crunGlobalArgs(ctx), ...args]);
 }
 
 /** argv (after the binary) for `crun run`; crun's own errors go to `logPath`, not the container's stdio. */

@@ -10,14 +10,14 @@
  * message; --no-block would reintroduce the race. We therefore use systemd-notify, and fall back
  * to the python3 helper (same barrier protocol) only where systemd-notify is missing.
  */
-import { execa } from 'execa';
+import { runProc } from './proc.js';
 import { RuntimeError } from '../errors/index.js';
 
 export function underSystemdNotify(env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(env.NOTIFY_SOCKET);
 }
 
-const PYTHON_NOTIFY = `
+export const PYTHON_NOTIFY = `
 import os, socket, sys, select
 addr = os.environ['NOTIFY_SOCKET']
 if addr.startswith('@'): addr = '\\0' + addr[1:]
@@ -34,10 +34,10 @@ p.poll(5000)
 /** Send `VAR=value` assignments to systemd and return once systemd has processed them. */
 export async function sdNotify(assignments: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (!env.NOTIFY_SOCKET) return;
-  const r = await execa('systemd-notify', assignments, { reject: false, env, timeout: 10000 });
+  const r = await runProc('systemd-notify', assignments, { env, timeoutMs: 10000 });
   if (r.exitCode === 0) return;
-  if ((r as { code?: string }).code === 'ENOENT' || r.failed && /ENOENT/.test(String(r.message))) {
-    const p = await execa('python3', ['-c', PYTHON_NOTIFY, ...assignments], { reject: false, env, timeout: 10000 });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    const p = await runProc('python3', ['-c', PYTHON_NOTIFY, ...assignments], { env, timeoutMs: 10000 });
     if (p.exitCode === 0) return;
     throw new RuntimeError('sd-notify', `cannot notify systemd: ${String(p.stderr).trim()}`, {});
   }
@@ -47,5 +47,5 @@ export async function sdNotify(assignments: string[], env: NodeJS.ProcessEnv = p
 /** Fire-and-forget progress (STATUS=, EXTEND_TIMEOUT_USEC=): no barrier needed, berth stays alive. */
 export async function sdNotifyProgress(assignments: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (!env.NOTIFY_SOCKET) return;
-  await execa('systemd-notify', ['--no-block', ...assignments], { reject: false, env, timeout: 5000 });
+  await runProc('systemd-notify', ['--no-block', ...assignments], { env, timeoutMs: 5000 });
 }

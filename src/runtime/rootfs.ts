@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
+import { runProc } from './proc.js';
 import { RuntimeError } from '../errors/index.js';
 
 export interface RootfsDirs { upper: string; work: string; merged: string; empty: string }
@@ -38,7 +38,7 @@ export async function mountRootfs(containerDir: string, layerDirs: string[]): Pr
   }
   const options = `lowerdir=${lower.join(':')},upperdir=${d.upper},workdir=${d.work}`;
   if (options.length > 4000) throw new RuntimeError('rootfs', `too many layers for one overlay mount (${lower.length})`, { context: { layers: lower.length } });
-  const result = await execa('mount', ['-t', 'overlay', 'overlay', '-o', options, d.merged], { reject: false });
+  const result = await runProc('mount', ['-t', 'overlay', 'overlay', '-o', options, d.merged]);
   if (result.exitCode !== 0) {
     throw new RuntimeError('rootfs', `cannot mount the container's root file system: ${String(result.stderr).trim()}`, { context: { file: d.merged } });
   }
@@ -48,6 +48,6 @@ export async function mountRootfs(containerDir: string, layerDirs: string[]): Pr
 export async function unmountRootfs(containerDir: string): Promise<void> {
   const { merged } = rootfsDirs(containerDir);
   if (!isMounted(merged)) return;
-  const r = await execa('umount', [merged], { reject: false });
-  if (r.exitCode !== 0 && isMounted(merged)) await execa('umount', ['-l', merged], { reject: false });
+  const r = await runProc('umount', [merged]);
+  if (r.exitCode !== 0 && isMounted(merged)) await runProc('umount', ['-l', merged]);
 }

@@ -49,7 +49,8 @@ test('boots systemd, runs system and user units, isolated from the host, leaves 
     assert.match(state, /^(running|degraded)$/);
     assert.equal((await box.exec(['cat', '/proc/1/comm'])).stdout.trim(), 'systemd');
 
-    await box.exec(['systemd-run', '--unit=harness-probe', '--wait', '--quiet', 'sh', '-c', 'echo probe-ran-as-$(id -u) in $(hostname)']);
+    // (a process that exits at once can beat journald to its cgroup: --sync first, as systemd's own tests do)
+    await box.exec(['systemd-run', '--unit=harness-probe', '--wait', '--quiet', 'sh', '-c', 'echo probe-ran-as-$(id -u) in $(hostname); journalctl --sync']);
     await box.waitForJournal('harness-probe.service', new RegExp(`probe-ran-as-0 in sysbox-${box.name}`));
 
     await box.exec(['systemd-run', '--unit=harness-sleeper', '--property=Type=exec', 'sleep', '1000']);
@@ -60,7 +61,7 @@ test('boots systemd, runs system and user units, isolated from the host, leaves 
     await box.userSystemctl('show-environment'); // starts root's user manager on first use
     const userState = await box.exec(['systemctl', '--user', 'is-system-running'], { check: false, env: { XDG_RUNTIME_DIR: '/run/user/0' } });
     assert.match(userState.stdout, /^(running|degraded)$/m);
-    await box.exec(['systemd-run', '--user', '--unit=harness-user-probe', '--wait', '--quiet', 'sh', '-c', 'echo user-probe $XDG_RUNTIME_DIR'],
+    await box.exec(['systemd-run', '--user', '--unit=harness-user-probe', '--wait', '--quiet', 'sh', '-c', 'echo user-probe $XDG_RUNTIME_DIR; journalctl --sync'],
       { env: { XDG_RUNTIME_DIR: '/run/user/0' } });
     await box.waitForJournal('harness-user-probe.service', /user-probe \/run\/user\/0/, { user: true });
 
@@ -71,6 +72,7 @@ test('boots systemd, runs system and user units, isolated from the host, leaves 
     const links = (await box.exec(['ip', '-o', 'link', 'show'])).stdout.trim().split('\n');
     assert.equal(links.length, 1, links.join('\n'));
     assert.match(links[0]!, /: lo: .*UP/);
+    assert.equal((await box.exec(['pwd'], { cwd: box.repoRoot })).stdout.trim(), box.repoRoot);
     // the repository is bound read-write; /var/lib/berth is a tmpfs (overlay storage cannot live on the overlay root)
     assert.equal((await box.exec(['test', '-f', join(box.repoRoot, 'package.json')], { check: false })).exitCode, 0);
     assert.equal((await box.exec(['stat', '-f', '-c', '%T', '/var/lib/berth'])).stdout.trim(), 'tmpfs');

@@ -90,10 +90,16 @@ test('.pod unit: starting it starts web + sidecar sharing localhost; stopping it
   const left = await box.sh('/usr/local/bin/berth ps -a -q; /usr/local/bin/berth pod ps -q; ls -A /var/lib/berth/pods | grep -v infra-rootfs; grep -c " /var/lib/berth/\\| /run/berth/" /proc/self/mountinfo; true', { check: false });
   assert.equal(left.stdout.trim(), '0', `leftovers:\n${left.stdout}`);
 
-  // And again: the pod unit can be started after a stop (Quadlet's --replace on pod create).
+  // And again (pod create --replace in ExecStartPre). This time the containers' units are stopped
+  // one by one: with Quadlet's --exit-policy=stop the pod unit stops once the last one is gone.
   await box.systemctl('start', 'app-pod.service');
   await box.waitForState('sidecar.service', 'active', { timeoutMs: 60000 });
-  await box.systemctl('stop', 'app-pod.service');
-  mark('second start/stop cycle done');
-  assert.equal((await show('web.service', 'ActiveState')).ActiveState, 'inactive');
+  await box.waitForState('web.service', 'active', { timeoutMs: 60000 });
+  await box.systemctl('stop', 'sidecar.service');
+  assert.equal((await show('app-pod.service', 'ActiveState')).ActiveState, 'active', 'web still runs: the pod stays');
+  await box.systemctl('stop', 'web.service');
+  await box.waitForState('app-pod.service', 'inactive', { timeoutMs: 30000 });
+  mark('second cycle: pod unit stopped by its exit policy');
+  const after = await box.sh('/usr/local/bin/berth ps -a -q; /usr/local/bin/berth pod ps -q; grep -c " /var/lib/berth/\\| /run/berth/" /proc/self/mountinfo; true', { check: false });
+  assert.equal(after.stdout.trim(), '0', `leftovers:\n${after.stdout}`);
 });

@@ -35,6 +35,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Stream the command's stdout/stderr to this process's instead of collecting them (result has ''). */
   inheritOutput?: boolean;
+  /** Working directory inside (default /). */
+  cwd?: string;
 }
 
 export interface Sysbox {
@@ -59,7 +61,7 @@ export interface Sysbox {
   /** Copies an OCI layout from the host into the sysbox's registry (skopeo on the host, in the sysbox's network namespace). */
   pushImage(layout: { layout: string; tag: string }, name: string): Promise<string>;
   /** Runs argv on the host's file system but inside the sysbox's network namespace (e.g. curl, skopeo). */
-  hostExecInNet(argv: string[], options?: Omit<ExecOptions, 'user' | 'env'>): Promise<ExecResult>;
+  hostExecInNet(argv: string[], options?: Pick<ExecOptions, 'input' | 'check' | 'timeoutMs'>): Promise<ExecResult>;
   stop(): Promise<void>;
 }
 
@@ -223,9 +225,14 @@ class SysboxImpl implements Sysbox {
     return new Error(`sysbox ${this.name}: boot failed: ${why}\n--- sysbox log (${this.logPath}) ---\n${log.slice(-8000)}`);
   }
 
+  /**
+   * The clean environment of commands run inside. SHLVL=1: bash sources ~/.bashrc when its stdin is a
+   * socket (node's pipes are) and SHLVL is unset, and the host's /root/.bashrc (seen through the
+   * overlay) may do anything, e.g. wait 60 s for a pyenv lock.
+   */
   private innerEnv(extra: Record<string, string> = {}): string[] {
     const base: Record<string, string> = { PATH: INNER_PATH, HOME: '/root', USER: 'root', LOGNAME: 'root', LANG: 'C.UTF-8',
-      TERM: 'dumb', SYSTEMD_PAGER: '', SYSTEMD_COLORS: '0', ...extra };
+      TERM: 'dumb', SHLVL: '1', SYSTEMD_PAGER: '', SYSTEMD_COLORS: '0', ...extra };
     return Object.entries(base).map(([k, v]) => `${k}=${v}`);
   }
 
@@ -240,7 +247,7 @@ class SysboxImpl implements Sysbox {
     // The command joins a cgroup inside the box first, so it sees itself inside its cgroup namespace
     // (crun and systemd-run care) and so stop() kills it with everything else.
     const enter = ['sh', '-c', 'echo $$ > "$0" && pid=$1 && shift 2 && exec nsenter -t "$pid" -a "$@"', join(this.cgroupDir, EXEC_CGROUP, 'cgroup.procs'), String(this.pid), '--'];
-    const inner = ['env', '-i', ...this.innerEnv(options.env), ...argv];
+    const inner = ['env', '-i', ...(options.cwd ? [`--chdir=${options.cwd}`] : []), ...this.innerEnv(options.env), ...argv];
     return runCommand([...enter, ...inner], { input: options.input, check: options.check, timeoutMs: options.timeoutMs, inheritOutput: options.inheritOutput, label: [`[sysbox ${this.name}]`, ...argv] });
   }
 
@@ -293,9 +300,11 @@ class SysboxImpl implements Sysbox {
   async journal(unit: string, options: { user?: boolean } = {}): Promise<string> {
     // a unit's output reaches journald through a stream socket: ask it to catch up first
     await this.exec(['journalctl', '--sync'], { check: false });
-    const selector = options.user ? `--user-unit=${unit}` : `--unit=${unit}`;
-    const result = await this.exec(['journalctl', '--no-pager', '--output=cat', selector], { check: false });
-    return result.stdout;
+    const read = async (match: string) => (await this.exec(['journalctl', '--no-pager', '--output=cat', match], { check: false })).stdout;
+    if (!options.user) return read(`--unit=${unit}`);
+    // When a process has exited before journald looks up its cgroup, journald falls back to the
+    // unit name in the stream header and files the line under _SYSTEMD_UNIT, even for a user unit.
+    return (await read(`--user-unit=${unit}`)) + (await read(`_SYSTEMD_UNIT=${unit}`));
   }
 
   async waitForJournal(unit: string, pattern: RegExp, options: { user?: boolean; timeoutMs?: number } = {}): Promise<string> {
@@ -327,7 +336,7 @@ class SysboxImpl implements Sysbox {
     throw new Error(`sysbox ${this.name}: the registry did not answer on ${REGISTRY_HOST}\n${await this.journal('berth-test-registry.service')}`);
   }
 
-  hostExecInNet(argv: string[], options: Omit<ExecOptions, 'user' | 'env'> = {}): Promise<ExecResult> {
+  hostExecInNet(argv: string[], options: Pick<ExecOptions, 'input' | 'check' | 'timeoutMs'> = {}): Promise<ExecResult> {
     if (this.pid === 0 || this.stopped) return Promise.reject(new Error(`sysbox ${this.name} is not running`));
     return runCommand(['nsenter', '-t', String(this.pid), '-n', ...argv], { ...options, label: [`[host in sysbox ${this.name} net]`, ...argv] });
   }

@@ -17,7 +17,7 @@ type Args = Record<string, unknown>;
 const list = { type: 'string', array: true } as const;
 const strs = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String)).filter((s) => s !== '');
 
-const UNSUPPORTED = ['network-alias', 'ip', 'ip6', 'mac-address', 'uidmap', 'gidmap', 'subuidname', 'subgidname', 'pid', 'cpus', 'memory'];
+const UNSUPPORTED = ['network-alias', 'ip', 'ip6', 'mac-address', 'uidmap', 'gidmap', 'subuidname', 'subgidname', 'pid', 'cpus', 'memory', 'shm-size'];
 
 function podOptionsOf(argv: Args): PodOptions {
   for (const flag of UNSUPPORTED) {

@@ -3,6 +3,7 @@
  * lock. An image is keyed by its ID (config digest hex); names move between images the way
  * Podman's tags do (tagging b with a name a had leaves a dangling if it has no names left).
  */
+import fs from 'node:fs';
 import { ImageError } from '../../errors/index.js';
 import { readJson, writeFileAtomic } from './atomic.js';
 import type { StoreLayout } from './layout.js';
@@ -35,16 +36,23 @@ interface IndexFile { version: 1; images: StoredImage[] }
 
 export async function readIndex(layout: StoreLayout): Promise<StoredImage[]> {
   try {
-    const data = await readJson<IndexFile>(layout.indexFile);
-    return data?.images ?? [];
-  } catch {
-    // Only a corrupted disk can make an atomically replaced file unreadable; start empty rather than fail every command.
-    return [];
+    return (await readJson<IndexFile>(layout.indexFile))?.images ?? [];
+  } catch (error) {
+    // Replaced atomically and fsynced, so only a damaged disk gets here: fall back to the previous version.
+    try {
+      return (await readJson<IndexFile>(`${layout.indexFile}.bak`))?.images ?? [];
+    } catch {
+      throw new ImageError('index-corrupt', `the image index ${layout.indexFile} is unreadable (${(error as Error).message}); move it away to start an empty index`, { context: { file: layout.indexFile }, cause: error });
+    }
   }
 }
 
+/** Call with the store lock held. Keeps the previous version as images.json.bak (a hard link, no copy). */
 export async function writeIndex(layout: StoreLayout, images: StoredImage[]): Promise<void> {
   const data: IndexFile = { version: 1, images };
+  const backup = `${layout.indexFile}.bak`;
+  await fs.promises.rm(backup, { force: true });
+  await fs.promises.link(layout.indexFile, backup).catch(() => undefined);
   await writeFileAtomic(layout.indexFile, `${JSON.stringify(data, null, 1)}\n`, layout.imagesTmp);
 }
 

@@ -126,7 +126,15 @@ export class ImageStore {
         const layer = layers[i]!;
         const chainId = chains[i]!;
         const file = blobPath(this.layout, layer.digest);
-        if (!(await readLayerRecord(this.layout, chainId)) && !(await exists(file))) {
+        const record = await readLayerRecord(this.layout, chainId);
+        if (record) {
+          // Complete layers never change, and gc keeps pinned ones: no lock needed.
+          await ensureShortLink(this.layout, digestHex(chainId), record.short);
+          dirs[i] = layerDiffDir(this.layout, digestHex(chainId));
+          options.onLayer?.({ digest: layer.digest, chainId, phase: 'ready' });
+          continue;
+        }
+        if (!(await exists(file))) {
           throw new ImageError('blob-missing', `layer blob ${layer.digest} is not in the store`, { context: { digest: layer.digest } });
         }
         options.onLayer?.({ digest: layer.digest, chainId, phase: 'unpacking' });

@@ -92,6 +92,19 @@ export class LayerWriter {
 
   async write(entry: TarEntry): Promise<void> {
     this.entries++;
+    try {
+      await this.writeEntry(entry);
+    } catch (error) {
+      if (error instanceof ImageError) throw error;
+      const layer = this.options.layer ? `layer ${this.options.layer}: ` : '';
+      throw new ImageError('layer-write-failed', `${layer}cannot write entry "${entry.name}": ${(error as Error).message}`, {
+        context: { entry: entry.name, digest: this.options.layer },
+        cause: error,
+      });
+    }
+  }
+
+  private async writeEntry(entry: TarEntry): Promise<void> {
     const parts = this.components(entry.name, entry.name);
     const base = parts[parts.length - 1];
     if (base !== undefined && base.startsWith(WHITEOUT_PREFIX)) return this.whiteout(entry, parts);
@@ -110,64 +123,55 @@ export class LayerWriter {
     }
     const rel = parts.join('/');
     const abs = path.join(this.root, rel);
-    try {
-      switch (entry.type) {
-        case 'dir':
-          this.prepareParents(entry.name, parts);
-          if (this.nodes.get(rel) !== 'dir') {
-            const wasWhiteout = this.nodes.get(rel) === 'whiteout';
-            this.replace(rel, 'dir');
-            if (wasWhiteout) this.opaque.add(rel);
-            fs.mkdirSync(abs, 0o700);
-            this.checkedDirs.add(rel);
-          }
-          this.applyMeta(abs, entry, 'dir');
-          this.dirTimes.set(rel, entry.mtime);
-          break;
-        case 'file':
-          this.prepareParents(entry.name, parts);
-          this.replace(rel, 'file');
-          await this.writeFile(abs, entry);
-          this.size += entry.size;
-          break;
-        case 'symlink':
-          this.prepareParents(entry.name, parts);
-          this.replace(rel, 'symlink');
-          fs.symlinkSync(entry.linkname, abs);
-          this.applyMeta(abs, entry, 'symlink');
-          break;
-        case 'hardlink': {
-          const target = this.components(entry.linkname, entry.name);
-          const targetRel = target.join('/');
-          const kind = this.nodes.get(targetRel);
-          if (target.length === 0 || kind === undefined || kind === 'whiteout') {
-            throw this.refuse(entry.name, `hard link target "${entry.linkname}" is not an earlier entry of this layer`);
-          }
-          if (kind === 'dir') throw this.refuse(entry.name, `hard link target "${entry.linkname}" is a directory`);
-          this.checkParents(entry.name, target);
-          if (targetRel === rel) break; // a link to itself: already there
-          this.prepareParents(entry.name, parts);
-          this.replace(rel, kind);
-          fs.linkSync(path.join(this.root, targetRel), abs);
-          break;
+    switch (entry.type) {
+      case 'dir':
+        this.prepareParents(entry.name, parts);
+        if (this.nodes.get(rel) !== 'dir') {
+          const wasWhiteout = this.nodes.get(rel) === 'whiteout';
+          this.replace(rel, 'dir');
+          if (wasWhiteout) this.opaque.add(rel);
+          fs.mkdirSync(abs, 0o700);
+          this.checkedDirs.add(rel);
         }
-        case 'fifo':
-          this.prepareParents(entry.name, parts);
-          this.replace(rel, 'other');
-          execFileSync('mkfifo', ['-m', '600', '--', abs], { stdio: ['ignore', 'ignore', 'pipe'] });
-          this.applyMeta(abs, entry, 'other');
-          break;
-        case 'char':
-        case 'block':
-          throw this.refuse(entry.name, `${entry.type} device ${entry.devmajor}:${entry.devminor} not allowed in an image layer`);
+        this.applyMeta(abs, entry, 'dir');
+        this.dirTimes.set(rel, entry.mtime);
+        break;
+      case 'file':
+        this.prepareParents(entry.name, parts);
+        this.replace(rel, 'file');
+        await this.writeFile(abs, entry);
+        this.size += entry.size;
+        break;
+      case 'symlink':
+        this.prepareParents(entry.name, parts);
+        this.replace(rel, 'symlink');
+        fs.symlinkSync(entry.linkname, abs);
+        this.applyMeta(abs, entry, 'symlink');
+        break;
+      case 'hardlink': {
+        const target = this.components(entry.linkname, entry.name);
+        const targetRel = target.join('/');
+        const kind = this.nodes.get(targetRel);
+        if (target.length === 0 || kind === undefined || kind === 'whiteout') {
+          throw this.refuse(entry.name, `hard link target "${entry.linkname}" is not an earlier entry of this layer`);
+        }
+        if (kind === 'dir') throw this.refuse(entry.name, `hard link target "${entry.linkname}" is a directory`);
+        this.checkParents(entry.name, target);
+        if (targetRel === rel) break; // a link to itself: already there
+        this.prepareParents(entry.name, parts);
+        this.replace(rel, kind);
+        fs.linkSync(path.join(this.root, targetRel), abs);
+        break;
       }
-    } catch (error) {
-      if (error instanceof ImageError) throw error;
-      const layer = this.options.layer ? `layer ${this.options.layer}: ` : '';
-      throw new ImageError('layer-write-failed', `${layer}cannot write entry "${entry.name}": ${(error as Error).message}`, {
-        context: { entry: entry.name, digest: this.options.layer },
-        cause: error,
-      });
+      case 'fifo':
+        this.prepareParents(entry.name, parts);
+        this.replace(rel, 'other');
+        execFileSync('mkfifo', ['-m', '600', '--', abs], { stdio: ['ignore', 'ignore', 'pipe'] });
+        this.applyMeta(abs, entry, 'other');
+        break;
+      case 'char':
+      case 'block':
+        throw this.refuse(entry.name, `${entry.type} device ${entry.devmajor}:${entry.devminor} not allowed in an image layer`);
     }
     if (entry.type === 'symlink' || entry.type === 'hardlink') return;
     const attrs = new Map(entry.xattrs);

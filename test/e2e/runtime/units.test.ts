@@ -47,7 +47,8 @@ test('system unit: Main PID is the container init, output in the journal, stop d
   assert.equal(p.ActiveState, 'active');
   const pid = Number(p.MainPID);
   assert.ok(pid > 0);
-  const comm = (await box.exec(['cat', `/proc/${pid}/comm`])).stdout.trim();
+  // READY was sent while the init waited for `crun start`: give it a moment to exec the entrypoint.
+  const comm = (await box.sh(`for i in $(seq 1 50); do c=$(cat /proc/${pid}/comm); [ "$c" = sh ] && break; sleep 0.1; done; echo $c`)).stdout.trim();
   assert.equal(comm, 'sh', 'Main PID is the container\'s own init');
   const cgroup = (await box.exec(['cat', `/proc/${pid}/cgroup`])).stdout;
   assert.match(cgroup, /^0::\/system\.slice\/web\.service\/berth-[0-9a-f]{12}$/m);
@@ -82,14 +83,14 @@ test('exit status is ExecMainStatus; Restart=on-failure restarts on 1, not on 0'
   const three = await show('three.service', 'ExecMainStatus,ExecMainCode,Result');
   assert.equal(three.ExecMainStatus, '3');
   assert.equal(three.Result, 'exit-code');
+  // Watch the unit from inside while it runs: exit 1 must be seen (ExecMainStatus=1) and restarted (NRestarts=1).
+  const watch = box.sh('for i in $(seq 1 600); do s=$(systemctl show -p ActiveState,NRestarts,ExecMainStatus flaky.service | tr "\\n" " "); echo "$s"; case "$s" in *NRestarts=1*) seen=1;; esac; [ -n "$seen" ] && case "$s" in *ActiveState=inactive*) break;; esac; sleep 0.05; done');
   await box.exec(['systemctl', 'start', 'flaky.service'], { check: false });
-  for (let i = 0; i < 100; i++) {
-    const s = await show('flaky.service', 'ActiveState,NRestarts');
-    if (s.ActiveState === 'inactive' && s.NRestarts === '1') break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const flaky = await show('flaky.service', 'ActiveState,NRestarts,ExecMainStatus,Result');
-  assert.deepEqual(flaky, { ActiveState: 'inactive', NRestarts: '1', ExecMainStatus: '0', Result: 'success' });
+  const seen = (await watch).stdout;
+  assert.match(seen, /ExecMainStatus=1 /, seen);
+  assert.match(seen, /NRestarts=1 /, seen);
+  const flaky = await show('flaky.service', 'ActiveState,ExecMainStatus,Result');
+  assert.deepEqual(flaky, { ActiveState: 'inactive', ExecMainStatus: '0', Result: 'success' });
   const journal = await box.journal('flaky.service');
   assert.match(journal, /run-1[\s\S]*run-2/);
   assert.doesNotMatch(journal, /run-3/);
@@ -103,7 +104,7 @@ test('user unit under systemctl --user, started at boot by default.target', asyn
   await box.userSystemctl('is-system-running').catch(() => undefined);
   await box.waitForState('uweb.service', 'active', { user: true, timeoutMs: 60000 });
   const p = await show('uweb.service', 'MainPID,ControlGroup', true);
-  const comm = (await box.exec(['cat', `/proc/${p.MainPID}/comm`])).stdout.trim();
+  const comm = (await box.sh(`for i in $(seq 1 50); do c=$(cat /proc/${p.MainPID}/comm); [ "$c" = sh ] && break; sleep 0.1; done; echo $c`)).stdout.trim();
   assert.equal(comm, 'sh');
   assert.match((await box.exec(['cat', `/proc/${p.MainPID}/cgroup`])).stdout, /user@0\.service\/app\.slice\/uweb\.service\/berth-/);
   await box.userSystemctl('stop', 'uweb.service');

@@ -44,7 +44,7 @@ test('Basic auth: anonymous refused; login verifies and stores 0600; pull with t
   const stored = JSON.parse(fs.readFileSync(env.REGISTRY_AUTH_FILE, 'utf8'));
   assert.equal(Buffer.from(stored.auths[registry.host].auth, 'base64').toString(), `${USER}:${PASSWORD}`);
   const getLogin = await berth(['login', '--get-login', registry.host], { env });
-  assert.equal(getLogin.stdout, `${USER}\n`);
+  assert.equal(getLogin.stdout, `${USER}\n`, getLogin.stderr);
 
   const pulled = await berth([...rootArgs, 'pull', '-q', ref], { env });
   assert.equal(pulled.exitCode, 0, pulled.stderr);

@@ -30,10 +30,22 @@ async function inNamespaces(script: string, env: NodeJS.ProcessEnv): Promise<{ c
   child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
   child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  for (let i = 0; i < 50; i++) {
-    try { fs.rmdirSync(cgroup); break; } catch { await new Promise((r) => setTimeout(r, 20)); }
+  // The engine made child cgroups inside; remove the tree bottom-up once its processes are gone.
+  for (let i = 0; i < 100 && fs.existsSync(cgroup); i++) {
+    for (const dir of cgroupTree(cgroup).reverse()) {
+      try { fs.rmdirSync(dir); } catch { /* still busy */ }
+    }
+    if (fs.existsSync(cgroup)) await new Promise((r) => setTimeout(r, 20));
   }
   return { code, output };
+}
+
+function cgroupTree(root: string): string[] {
+  const dirs = [root];
+  for (let i = 0; i < dirs.length; i++) {
+    for (const entry of fs.readdirSync(dirs[i], { withFileTypes: true })) if (entry.isDirectory()) dirs.push(path.join(dirs[i], entry.name));
+  }
+  return dirs;
 }
 
 /** The value printed after "KEY=" on its own line. */

@@ -35,7 +35,6 @@ if (await insideTestNetns(import.meta.url)) {
     assert.equal(fs.readFileSync(idfile, 'utf8').trim(), podId);
     assert.equal((await ok(['pod', 'ps', '--format', '{{.Name}} {{.Status}} {{.NumberOfContainers}}'])).trim(), 'web Created 1');
     assert.equal((await w.berth(['pod', 'exists', 'web'])).exitCode, 0);
-    assert.equal((await w.berth(['pod', 'exists', 'nope'])).exitCode, 1);
 
     await ok(['pod', 'start', 'web']);
     const infraPid = Number(fs.readFileSync(pidfile, 'utf8'));
@@ -56,8 +55,7 @@ if (await insideTestNetns(import.meta.url)) {
     const b = await ok(['exec', 'httpd', 'sh', '-c', NS]);
     assert.equal(a, b, 'two containers of the pod share hostname, IPC, UTS and network namespaces');
     assert.equal(a.split('\n')[0], 'web');
-    const outsider = await ok(['run', '--rm', '--network=none', w.images.web, 'sh', '-c', 'readlink /proc/self/ns/ipc']);
-    assert.notEqual(outsider.trim(), a.split('\n')[1], 'a container outside the pod has its own IPC namespace');
+    assert.notEqual(a.split('\n')[1], fs.readlinkSync('/proc/self/ns/ipc'), 'the pod has its own IPC namespace, not the host\'s');
 
     // Published at the pod: reachable from this (test) network namespace through the infra's port.
     assert.equal(curl('http://127.0.0.1:18080/'), 'hello from the pod\n');
@@ -117,6 +115,19 @@ if (await insideTestNetns(import.meta.url)) {
     assert.notEqual(withPort.exitCode, 0);
     assert.match(withPort.stderr, /--publish cannot be used for a container in pod dup/);
 
+    // A published port already taken: the start fails naming it; the pod keeps no namespace, no netns.
+    await ok(['pod', 'start', 'dup']);
+    await ok(['pod', 'create', '--name', 'taken', '-p', '18090:80']);
+    const taken = await w.berth(['pod', 'start', 'taken']);
+    assert.notEqual(taken.exitCode, 0);
+    assert.match(taken.stderr, /18090/);
+    assert.equal((await ok(['pod', 'inspect', 'taken', '--format', '{{.State}}'])).trim(), 'Created');
+    const dupIds = (await ok(['pod', 'inspect', 'dup', '--format', '{{.Id}} {{.InfraContainerID}}'])).trim().split(' ');
+    const mounted = (await w.leftovers()).filter((l) => !l.startsWith('dir: ') && !dupIds.some((id) => l.includes(id)));
+    assert.deepEqual(mounted, [], 'only the running pod holds mounts, crun state and a netns');
+    await ok(['pod', 'rm', 'taken']);
+    await ok(['pod', 'stop', 'dup']);
+
     const badShare = await w.berth(['pod', 'create', '--name', 'x', '--share', 'pid']);
     assert.match(badShare.stderr, /--share "pid"/);
     await ok(['pod', 'rm', 'dup']);
@@ -131,6 +142,24 @@ if (await insideTestNetns(import.meta.url)) {
     assert.notEqual(refused.exitCode, 0);
     assert.match(refused.stderr, /pod busy has running containers \(worker\)/);
     await ok(['pod', 'rm', '-f', 'busy']);
+    assert.deepEqual(await w.leftovers(), []);
+    assert.deepEqual(podsDir(), []);
+  });
+
+  test('--exit-policy=stop: removing the last container stops the pod; continue keeps it running', async () => {
+    await ok(['pod', 'create', '--name', 'quits', '--exit-policy', 'stop', '--network', 'none']);
+    await ok(['pod', 'create', '--name', 'stays', '--network', 'none']);
+    for (const pod of ['quits', 'stays']) {
+      await ok(['run', '-d', '--name', `${pod}-a`, '--pod', pod, w.images.web, ...SLEEPER]);
+      await ok(['run', '-d', '--name', `${pod}-b`, '--pod', pod, w.images.web, ...SLEEPER]);
+    }
+    const status = async (pod: string): Promise<string> => (await ok(['pod', 'inspect', pod, '--format', '{{.State}}'])).trim();
+    await ok(['rm', '-f', 'quits-a', 'stays-a']);
+    assert.equal(await status('quits'), 'Running', 'one container is still running');
+    await ok(['rm', '-f', 'quits-b', 'stays-b']);
+    assert.equal(await status('quits'), 'Exited', 'the last container gone: the infra stopped');
+    assert.equal(await status('stays'), 'Running');
+    await ok(['pod', 'rm', '-f', 'quits', 'stays']);
     assert.deepEqual(await w.leftovers(), []);
     assert.deepEqual(podsDir(), []);
   });

@@ -228,6 +228,18 @@ describe('generate', () => {
     assert.ok(result.units[0]!.text.includes(' y\n') === false && result.units[0]!.text.includes(' x\n'));
   });
 
+  test('names that could leave the output folder are refused', () => {
+    const result = generate([
+      source('esc.container', '[Container]\nImage=x\nServiceName=../../etc/evil\n'),
+      source('link.container', '[Container]\nImage=x\n[Install]\nWantedBy=../../etc/x.target\n'),
+    ], [], options);
+    assert.deepEqual(result.errors.map((e) => e.message), [
+      'esc.container:3: [Container] ServiceName="../../etc/evil": not a unit name',
+      'link.container:4: [Install] WantedBy="../../etc/x.target": not a unit name',
+    ]);
+    assert.deepEqual(result.units.map((u) => [u.fileName, u.links]), [['esc.service', []], ['link.service', []]]);
+  });
+
   test('keys in the wrong place are named with their section', () => {
     const result = generate([
       source('w.container', '[Container]\nImage=x\n[Unit]\nVolume=/a:/b\n'),

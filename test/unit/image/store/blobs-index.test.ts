@@ -105,6 +105,16 @@ describe('image index', () => {
     assert.deepEqual(await store.layerDirs(three.image), three.dirs);
   });
 
+  it('falls back to the previous index if the current one is damaged, and says so if both are', async () => {
+    const before0 = await store.listImages();
+    assert.ok(before0.length > 0);
+    await addImage(store, [makeTar([{ name: 'four', content: '4' }])], ['localhost/four:latest']);
+    fs.writeFileSync(store.layout.indexFile, '{"version":1,"images":[{"id":');
+    assert.deepEqual(await store.listImages(), before0);
+    fs.writeFileSync(`${store.layout.indexFile}.bak`, 'garbage');
+    await assert.rejects(store.listImages(), (e: unknown) => e instanceof ImageError && e.code === 'index-corrupt' && e.message.includes(store.layout.indexFile));
+  });
+
   it('says when an ID prefix is ambiguous', () => {
     const base = { digest: 'sha256:x', digests: [], names: [], configDigest: '', layers: [], diffIds: [], chainIds: [], recordedAt: '', size: 0 };
     const images: StoredImage[] = [{ ...base, id: 'abc1' + '0'.repeat(60) }, { ...base, id: 'abc2' + '0'.repeat(60) }];
