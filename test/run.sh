@@ -2,8 +2,16 @@
 # The test command (`npm test`): installs what is missing, builds, then runs every tier with
 # node's test runner. Integration and end-to-end tests create their own namespaces, registry
 # and throwaway systemd; nothing here touches the host's network or cgroups.
+# Arguments (optional) narrow the run to folders or files under dist/test, e.g. `npm test -- unit`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash test/setup.sh
 npm run build --silent
-exec node --test --test-concurrency="${BERTH_TEST_CONCURRENCY:-2}" "${@:-dist/test/}"
+# Name the *.test.js files explicitly: given a folder, node 20 would also run every support
+# module below dist/test/ as a test file.
+roots=()
+for a in "$@"; do roots+=("dist/test/${a#dist/test/}"); done
+[ ${#roots[@]} -gt 0 ] || roots=(dist/test)
+mapfile -t files < <(find "${roots[@]}" -name '*.test.js' -type f | sort)
+[ ${#files[@]} -gt 0 ] || { echo "test: no test files under ${roots[*]}" >&2; exit 1; }
+exec node --test --test-concurrency="${BERTH_TEST_CONCURRENCY:-2}" "${files[@]}"

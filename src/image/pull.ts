@@ -168,6 +168,8 @@ async function fetchConfig(ctx: PullContext, manifest: ImageManifest): Promise<O
   return config;
 }
 
+const WRITE_BATCH = 1024 * 1024;
+
 function isBlobMismatch(error: unknown): boolean {
   return error instanceof ImageError && /(size|digest)-mismatch/.test(error.code);
 }
@@ -190,15 +192,27 @@ async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean)
     if (offset >= desc.size) offset = 0;
     let bytes = offset;
     let lastReport = 0;
+    // Network chunks are ~16-64 KiB; handing the store 1 MiB at a time cuts its write calls ~30-fold.
     const counted = async function* (source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-      for await (const chunk of source) {
-        bytes += chunk.byteLength;
+      let pending: Uint8Array[] = [];
+      let pendingBytes = 0;
+      const flush = (): Buffer => {
+        const out = pending.length === 1 ? Buffer.from(pending[0].buffer, pending[0].byteOffset, pending[0].byteLength) : Buffer.concat(pending, pendingBytes);
+        bytes += pendingBytes;
+        pending = [];
+        pendingBytes = 0;
         if (report && (Date.now() - lastReport > 100 || bytes === desc.size)) {
           lastReport = Date.now();
           ctx.emit({ phase: 'layer', layer: desc.digest, bytes, total: desc.size, message: 'downloading' });
         }
-        yield chunk;
+        return out;
+      };
+      for await (const chunk of source) {
+        pending.push(chunk);
+        pendingBytes += chunk.byteLength;
+        if (pendingBytes >= WRITE_BATCH) yield flush();
       }
+      if (pendingBytes > 0) yield flush();
     };
     try {
       await ctx.store.writeBlob(desc.digest, desc.size, counted(ctx.client.blob(desc.digest, offset)), offset > 0 ? { append: true, offset } : {});

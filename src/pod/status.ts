@@ -29,8 +29,6 @@ export function podStatus(paths: StoragePaths, pod: PodRecord): PodStatus {
   return combineStatus(podMembers(paths, pod).map((m) => m.status));
 }
 
-const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
-
 /** Podman's `pod inspect` fields that berth has. */
 export function inspectPod(paths: StoragePaths, pod: PodRecord): Record<string, unknown> {
   const members = podMembers(paths, pod);
@@ -40,7 +38,6 @@ export function inspectPod(paths: StoragePaths, pod: PodRecord): Record<string, 
     Id: pod.id,
     Name: pod.name,
     Created: pod.created,
-    CreateCommand: undefined,
     ExitPolicy: pod.exitPolicy,
     State: combineStatus(members.map((m) => m.status)),
     Hostname: pod.hostname,
@@ -56,6 +53,6 @@ export function inspectPod(paths: StoragePaths, pod: PodRecord): Record<string, 
     SharedNamespaces: pod.share,
     Mounts: pod.volumes,
     NumContainers: members.length,
-    Containers: members.map((m) => ({ Id: m.record.id, Name: m.record.name, State: m.status === 'running' ? 'running' : capitalize(m.status).toLowerCase() })),
+    Containers: members.map((m) => ({ Id: m.record.id, Name: m.record.name, State: m.status })),
   };
 }

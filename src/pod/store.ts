@@ -59,7 +59,7 @@ export function findPod(paths: StoragePaths, nameOrId: string): PodRecord | unde
 
 export function requirePod(paths: StoragePaths, nameOrId: string): PodRecord {
   const pod = findPod(paths, nameOrId);
-  if (!pod) throw new PodError('no-such-pod', `no pod with name or ID "${nameOrId}" found: no such pod`, { context: { pod: nameOrId } });
+  if (!pod) throw new PodError('no-such-pod', `no pod with name or ID "${nameOrId}" found: no such pod`, { context: { pod: nameOrId }, exitCode: 1 });
   return pod;
 }
 

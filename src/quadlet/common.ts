@@ -3,6 +3,7 @@
  * dependencies, SourcePath), the engine's base command, user namespaces, networks, volumes.
  */
 import { quoteExecArg, type UnitEntry } from '../unit/index.js';
+import { sectionEntries } from './entries.js';
 import { Argv } from './argv.js';
 import { QuadletError, whereEntry } from './errors.js';
 import { SECTION_OF } from './keys.js';
@@ -41,7 +42,7 @@ export function initService(source: SourceUnit, ctx: TranslateContext): Translat
       }
     }
     service.ensureSection(target);
-    for (const entry of source.unit.entries(name)) service.add(target, entry.key, entry.value);
+    for (const entry of sectionEntries(source.unit, name)) service.add(target, entry.key, entry.value);
   }
   if (!sawUnit && defaultDependencies) {
     service.add('Unit', 'Wants', networkUnit);

@@ -73,7 +73,12 @@ export function runGenerator(args: string[], io: GeneratorIO): number {
   if (options.dryRun) {
     io.stdout(result.units.map((unit) => `---${unit.fileName}---\n${unit.text}\n`).join(''));
   } else {
-    writeUnits(options.outputDir!, result.units, io);
+    try {
+      writeUnits(options.outputDir!, result.units, io);
+    } catch (error) {
+      io.stderr(`berth-generator: cannot write to ${options.outputDir}: ${error instanceof Error ? error.message : String(error)}\n`);
+      return 1;
+    }
   }
   return result.errors.length > 0 ? 1 : 0;
 }

@@ -3,6 +3,7 @@
  * QuadletError naming file, line, section and key (Quadlet silently ignores most of these).
  */
 import { parseBoolean, splitWords, type UnitEntry, type UnitFile } from '../unit/index.js';
+import { sectionEntries } from './entries.js';
 import { badValue, QuadletError, whereEntry } from './errors.js';
 
 export class Section {
@@ -14,7 +15,7 @@ export class Section {
   private assignments(key: string): UnitEntry[] {
     if (this.index === undefined) {
       this.index = new Map();
-      for (const entry of this.unit.entries(this.name)) {
+      for (const entry of sectionEntries(this.unit, this.name)) {
         const list = this.index.get(entry.key);
         if (list === undefined) this.index.set(entry.key, [entry]);
         else list.push(entry);

@@ -3,6 +3,7 @@
  * into [Unit]/[Service]/[Install], sections of another kind, values that must be booleans.
  */
 import { parseBoolean } from '../unit/index.js';
+import { sectionEntries } from './entries.js';
 import { closest, QuadletError, whereEntry } from './errors.js';
 import { BOOLEAN_KEYS, OTHER_QUADLET_SECTIONS, QUADLET_SECTION_KEYS, SECTION_OF, SUPPORTED_KEYS, SYSTEMD_KEYS_SHARED_WITH_QUADLET } from './keys.js';
 import { KINDS, type SourceUnit } from './model.js';
@@ -28,12 +29,12 @@ export function validateSource(source: SourceUnit): void {
 
   for (const section of source.unit.sectionNames()) {
     if (section !== own && QUADLET_KIND_SECTIONS.has(section)) {
-      const entry = source.unit.entries(section)[0];
+      const entry = sectionEntries(source.unit, section)[0];
       throw new QuadletError('quadlet-wrong-section', { file: source.name, line: entry?.line, section },
         `section [${section}] does not belong in a ${extension} file (its section is [${own}])`);
     }
     if (section === 'Unit' || section === 'Service' || section === 'Install') {
-      for (const entry of source.unit.entries(section)) {
+      for (const entry of sectionEntries(source.unit, section)) {
         if (supported.has(entry.key) && !SYSTEMD_KEYS_SHARED_WITH_QUADLET.has(entry.key) && !isSystemdKey(section, entry.key)) {
           throw new QuadletError('quadlet-wrong-section', whereEntry(entry, section, source.name),
             `key "${entry.key}" belongs in [${own}], not [${section}]`);
@@ -43,7 +44,7 @@ export function validateSource(source: SourceUnit): void {
   }
 
   const booleans = BOOLEAN_KEYS[source.kind];
-  for (const entry of source.unit.entries(own)) {
+  for (const entry of sectionEntries(source.unit, own)) {
     if (!supported.has(entry.key)) {
       throw new QuadletError('quadlet-unknown-key', whereEntry(entry, own, source.name), `unknown key "${entry.key}"${hint(entry.key, source.kind)}`);
     }
@@ -52,7 +53,7 @@ export function validateSource(source: SourceUnit): void {
         `${entry.key}=${JSON.stringify(entry.value)}: not a boolean (use true or false)`);
     }
   }
-  for (const entry of source.unit.entries('Quadlet')) {
+  for (const entry of sectionEntries(source.unit, 'Quadlet')) {
     if (QUADLET_SECTION_KEYS.has(entry.key)) continue;
     const suggestion = closest(entry.key, QUADLET_SECTION_KEYS);
     throw new QuadletError('quadlet-unknown-key', whereEntry(entry, 'Quadlet', source.name),

@@ -2,15 +2,20 @@
  * Starting a prepared container, in one of three ways:
  *
  *  systemd  (`-d` with NOTIFY_SOCKET set, i.e. ExecStart of a generated Type=notify unit):
- *           `crun run --detach` with the service's stdout/stderr (the journal streams) as the
- *           container's, then MAINPID=<container init> + READY=1, then berth exits. The init was
- *           crun's child; crun exits, so the kernel reparents it to the nearest subreaper, which is
- *           systemd itself (PID 1, or the user manager, a subreaper): systemd reaps it and sees its
- *           real exit status (ExecMainStatus, Restart=on-failure). Nothing of berth or crun stays
- *           resident. The alternative, `crun run` in the foreground as Main PID, was measured
- *           (bench/supervision): same exit-status fidelity (crun returns the container's code), but one
- *           more resident process (~1.5 MB RSS) and a stop path that depends on crun forwarding
- *           signals; so the container's init is the Main PID.
+ *           `crun create` with the service's stdout/stderr (the journal streams) as the
+ *           container's, then MAINPID=<container init> + READY=1 (with a barrier, notify.ts),
+ *           then `crun start`, then berth exits. crun exits after create, so the kernel reparents
+ *           the init to the nearest subreaper: systemd itself (PID 1, or the user manager, which is
+ *           a subreaper). systemd reaps it and sees its real exit status (ExecMainStatus,
+ *           Restart=on-failure); nothing of berth or crun stays resident (bench/start: 0 kB).
+ *           Measured alternatives (test/e2e/runtime, sysbox):
+ *           - `crun run --detach` then MAINPID: one exec less, but a container that exits at once
+ *             (`exit 3`) was gone before systemd processed MAINPID; the unit ended "inactive
+ *             (dead)", status lost. create → MAINPID → start has no such window.
+ *           - `crun run` in the foreground as Main PID: crun returns the container's exit code and
+ *             forwards signals, but it stays resident for the container's lifetime (berth's
+ *             monitor mode, sh + `crun run`, holds ~6 MB RSS in bench/start) and every stop
+ *             signal goes through crun's forwarding. Not taken.
  *  monitor  (`-d` outside systemd): a small `sh` runs `crun run` in the foreground, writes the
  *           exit code to <runroot>/containers/<id>/exit and runs `berth cleanup`; container output
  *           goes to <root>/containers/<id>/ctr.log. This is the conmon role, only where no

@@ -10,20 +10,12 @@ import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync, rmSync
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { reapOrphans, startSysbox, SYSBOX_STATE_ROOT, type Sysbox } from '../support/sysbox.js';
+import { hasExited } from '../support/sysbox/boot.js';
 import { ownCgroupDir } from '../support/sysbox/cgroup.js';
 import { runCommand as runHost } from '../support/sysbox/run.js';
 
-/** Gone, or a zombie waiting for the host's init to reap it (it holds nothing but its PID). */
-function isGone(pid: number): boolean {
-  try {
-    return /^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
-
 function assertNoTrace(name: string, pid: number): void {
-  assert.ok(isGone(pid), `systemd (pid ${pid}) still alive`);
+  assert.ok(hasExited(pid), `systemd (pid ${pid}) still alive`);
   const cgroups = readdirSync(ownCgroupDir()).filter((entry) => entry.includes(name));
   assert.deepEqual(cgroups, [], 'leftover cgroup');
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => line.includes(name));
@@ -160,7 +152,7 @@ test('a box whose test process was killed is reaped by the next start', async ()
   const { name, pid, child } = await childThatBoots('hang');
   child.kill('SIGKILL');
   await new Promise((resolve) => child.once('close', resolve));
-  assert.equal(isGone(pid), false, 'SIGKILL of the owner should not have reached the box');
+  assert.equal(hasExited(pid), false, 'SIGKILL of the owner should not have reached the box');
   reapOrphans(); // a concurrently starting test file may have reaped it already: either way it must be gone
   assertNoTrace(name, pid);
 });

@@ -31,9 +31,13 @@ function cgroupBase(): string {
 let counter = 0;
 
 export async function startNamespace(name = 'runtime'): Promise<TestNamespace> {
+  // <cgroup>/ns becomes the namespace's root; `unshare` itself (outside the namespace) moves to
+  // <cgroup>/outer once the namespace exists, so the namespace's root holds no process (cgroup v2:
+  // else nothing can enable controllers below it and crun retries for seconds per container).
   const cgroup = path.join(cgroupBase(), `berth-test-${name}-${process.pid}-${counter++}`);
-  fs.mkdirSync(cgroup);
-  const script = `echo $$ > ${cgroup}/cgroup.procs && exec unshare --mount --cgroup --pid --fork --mount-proc sh -c 'mount --make-rprivate / && mount -t cgroup2 none /sys/fs/cgroup && echo ready && exec sleep infinity'`;
+  fs.mkdirSync(path.join(cgroup, 'ns'), { recursive: true });
+  fs.mkdirSync(path.join(cgroup, 'outer'));
+  const script = `echo $$ > ${cgroup}/ns/cgroup.procs && exec unshare --mount --cgroup --pid --fork --mount-proc sh -c 'mount --make-rprivate / && mount -t cgroup2 none /sys/fs/cgroup && mkdir /sys/fs/cgroup/ns-init /sys/fs/cgroup/ns-exec && echo $$ > /sys/fs/cgroup/ns-init/cgroup.procs && echo ready && exec sleep infinity'`;
   const launcher = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stderr = '';
   launcher.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
@@ -48,10 +52,13 @@ export async function startNamespace(name = 'runtime'): Promise<TestNamespace> {
   const children = fs.readFileSync(`/proc/${launcher.pid}/task/${launcher.pid}/children`, 'utf8').trim().split(/\s+/);
   const pid = Number(children[0]);
   if (!pid) throw new Error('cannot find the namespace init');
+  fs.writeFileSync(path.join(cgroup, 'outer', 'cgroup.procs'), String(launcher.pid));
 
   const exec = async (argv: string[], options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<NsExecResult> => {
-    // Join the namespace's root cgroup first, so processes see themselves at "/" (0::/).
-    const r = await execa('nsenter', ['-t', String(pid), '-m', '-C', '-p', '--', 'sh', '-c', 'echo $$ > /sys/fs/cgroup/cgroup.procs && exec "$@"', 'ns-exec', ...argv], {
+    // Join a leaf cgroup of the namespace (0::/ns-exec): cgroup v2 lets crun enable controllers
+    // for the containers' cgroups only in cgroups without processes, so the root stays empty
+    // (else crun retries `+controller` 2000 times with 1 ms sleeps: seconds per container).
+    const r = await execa('nsenter', ['-t', String(pid), '-m', '-C', '-p', '--', 'sh', '-c', 'echo $$ > /sys/fs/cgroup/ns-exec/cgroup.procs && exec "$@"', 'ns-exec', ...argv], {
       reject: false, stripFinalNewline: false, env: options.env, input: options.input, timeout: options.timeoutMs ?? 60000, stdin: options.input === undefined ? 'ignore' : undefined,
     });
     return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? (r.timedOut ? 124 : 128) };

@@ -12,9 +12,9 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childPids, commOf, isAlive, launch, MASKED_UNITS, startTimeOf } from './sysbox/boot.js';
+import { childPids, commOf, hasExited, isAlive, launch, MASKED_UNITS, startTimeOf } from './sysbox/boot.js';
 import { destroyCgroup, destroyCgroupSync, ownCgroupDir } from './sysbox/cgroup.js';
-import { CommandError, delay, runCommand, type ExecResult } from './sysbox/run.js';
+import { CommandError, delay, runCommand, sleepSync, type ExecResult } from './sysbox/run.js';
 
 export { CommandError, type ExecResult };
 
@@ -102,6 +102,8 @@ function installExitHook(): void {
   }
 }
 
+interface Owner { pid: number; start: string; cgroup: string; /** host PID of the box's systemd, 0 before boot */ systemd: number }
+
 /** Removes boxes left by test processes that died without cleaning up (SIGKILL, crash). */
 export function reapOrphans(): string[] {
   const reaped: string[] = [];
@@ -109,18 +111,19 @@ export function reapOrphans(): string[] {
   try { names = readdirSync(SYSBOX_STATE_ROOT); } catch { return reaped; }
   for (const name of names) {
     const state = join(SYSBOX_STATE_ROOT, name);
-    let owner: { pid: number; start: string; cgroup: string } | undefined;
+    let owner: Owner | undefined;
     try { owner = JSON.parse(readFileSync(join(state, 'owner.json'), 'utf8')); } catch { /* being created, or junk */ }
     if (owner === undefined) {
       // a box whose start died before recording its owner: give a starting one a minute
       let age = 0;
       try { age = Date.now() - statSync(state).mtimeMs; } catch { continue; }
       if (age < 60_000) continue;
-      owner = { pid: 0, start: '', cgroup: join(ownCgroupDir(), CGROUP_PREFIX + name) };
+      owner = { pid: 0, start: '', cgroup: join(ownCgroupDir(), CGROUP_PREFIX + name), systemd: 0 };
     } else if (isAlive(owner.pid) && startTimeOf(owner.pid) === owner.start) {
       continue;
     }
     if (destroyCgroupSync(owner.cgroup)) {
+      for (let waited = 0; owner.systemd && !hasExited(owner.systemd) && waited < 5_000; waited += 20) sleepSync(20);
       rmSync(state, { recursive: true, force: true });
       reaped.push(name);
     }
@@ -175,7 +178,7 @@ class SysboxImpl implements Sysbox {
     for (const dir of binds) if (!existsSync(dir)) throw new Error(`sysbox ${this.name}: bind source ${dir} does not exist`);
     const tmpfs = [...new Set(['/var/lib/berth', ...(this.options.tmpfs ?? [])])];
     mkdirSync(join(this.stateDir, 'mnt'), { recursive: true });
-    writeFileSync(join(this.stateDir, 'owner.json'), JSON.stringify({ pid: process.pid, start: startTimeOf(process.pid), cgroup: this.cgroupDir }));
+    this.writeOwner();
     writeFileSync(join(this.stateDir, 'binds'), binds.join('\n') + '\n');
     writeFileSync(join(this.stateDir, 'tmpfs'), tmpfs.join('\n') + '\n');
     writeFileSync(join(this.stateDir, 'masked'), MASKED_UNITS.join('\n') + '\n');
@@ -191,6 +194,7 @@ class SysboxImpl implements Sysbox {
         if (child !== undefined && commOf(child) === 'systemd') {
           this.pid = child;
           this.moveLauncherOut();
+          this.writeOwner();
         }
       } else {
         const result = await this.exec(['systemctl', 'is-system-running'], { check: false, timeoutMs: 10_000 });
@@ -215,6 +219,12 @@ class SysboxImpl implements Sysbox {
     try {
       writeFileSync(join(ownCgroupDir(), 'cgroup.procs'), String(this.launcherPid));
     } catch { /* it exited already; boot() notices */ }
+  }
+
+  /** What reapOrphans() needs if this process dies without stopping the box. */
+  private writeOwner(): void {
+    const owner: Owner = { pid: process.pid, start: startTimeOf(process.pid) ?? '', cgroup: this.cgroupDir, systemd: this.pid };
+    writeFileSync(join(this.stateDir, 'owner.json'), JSON.stringify(owner));
   }
 
   get logPath(): string { return join(this.stateDir, 'log'); }
@@ -352,15 +362,18 @@ class SysboxImpl implements Sysbox {
     this.stopped = true;
     const removed = await destroyCgroup(this.cgroupDir);
     if (this.launcherPid !== 0) { try { process.kill(this.launcherPid, 'SIGKILL'); } catch { /* gone with the cgroup */ } }
+    for (let waited = 0; this.pid !== 0 && !hasExited(this.pid) && waited < 5_000; waited += 20) await delay(20);
     rmSync(this.stateDir, { recursive: true, force: true });
     live.delete(this);
     if (!removed) throw new Error(`sysbox ${this.name}: processes survived SIGKILL; cgroup ${this.cgroupDir} left behind`);
+    if (this.pid !== 0 && !hasExited(this.pid)) throw new Error(`sysbox ${this.name}: systemd (pid ${this.pid}) has not exited 5 s after SIGKILL`);
   }
 
   stopSync(): void {
     this.stopped = true;
     destroyCgroupSync(this.cgroupDir);
     if (this.launcherPid !== 0) { try { process.kill(this.launcherPid, 'SIGKILL'); } catch { /* gone */ } }
+    for (let waited = 0; this.pid !== 0 && !hasExited(this.pid) && waited < 5_000; waited += 20) sleepSync(20);
     rmSync(this.stateDir, { recursive: true, force: true });
     live.delete(this);
   }

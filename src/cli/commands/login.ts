@@ -5,10 +5,6 @@
 import fs from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors/index.js';
-import { defaultAuthFile, getCredentials, storeCredentials } from '../../image/auth.js';
-import { isInsecureRegistry } from '../../image/pull-sources.js';
-import { loadRegistriesConfig } from '../../image/registries-conf.js';
-import { RegistryClient } from '../../image/registry-client.js';
 
 type Args = { registry?: string; username?: string; password?: string; 'password-stdin'?: boolean; authfile?: string;
   'tls-verify'?: boolean; 'get-login'?: boolean };
@@ -73,6 +69,8 @@ export const loginCommand: CommandModule<object, Args> = {
   handler: async (argv) => {
     if (!argv.registry) throw new UsageError('usage.login', 'name the registry to log in to (berth login REGISTRY)');
     const { key, host } = loginTarget(argv.registry);
+    // Loaded here, not at startup: other commands never pay for the registry client.
+    const { getCredentials, storeCredentials } = await import('../../image/auth.js');
     if (argv['get-login']) {
       const creds = await getCredentials(host, key.includes('/') ? key.slice(host.length + 1) : undefined, { authfile: argv.authfile });
       if (!creds?.username) throw new UsageError('usage.login', `not logged into ${key}`);
@@ -84,6 +82,9 @@ export const loginCommand: CommandModule<object, Args> = {
     const password = argv['password-stdin'] ? await readStdin() : argv.password ?? await readLine('Password: ', true);
     if (!username) throw new UsageError('usage.login', 'a user name is required');
     if (!password) throw new UsageError('usage.login', 'a password is required');
+    const { isInsecureRegistry } = await import('../../image/pull-sources.js');
+    const { loadRegistriesConfig } = await import('../../image/registries-conf.js');
+    const { RegistryClient } = await import('../../image/registry-client.js');
     const config = loadRegistriesConfig();
     const client = new RegistryClient({
       registry: host, repository: '', image: key, insecure: isInsecureRegistry(config, key), tlsVerify: argv['tls-verify'],
@@ -95,5 +96,3 @@ export const loginCommand: CommandModule<object, Args> = {
     process.stdout.write('Login Succeeded!\n');
   },
 };
-
-export { defaultAuthFile };

@@ -3,7 +3,6 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { ImageError, UsageError } from '../../errors/index.js';
-import { removeCredentials } from '../../image/auth.js';
 import { loginTarget } from './login.js';
 
 type Args = { registry?: string; all?: boolean; authfile?: string };
@@ -16,6 +15,7 @@ export const logoutCommand: CommandModule<object, Args> = {
     .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'Remove every stored credential' })
     .option('authfile', { type: 'string', describe: 'Credentials file to edit' }) as unknown as Argv<Args>,
   handler: async (argv) => {
+    const { removeCredentials } = await import('../../image/auth.js');
     if (argv.all) {
       await removeCredentials(undefined, { all: true, authfile: argv.authfile });
       process.stdout.write('Removed login credentials for all registries\n');

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { PodError } from '../../errors/index.js';
 import type { StoragePaths } from '../../paths/index.js';
 import type { ContainerOptions } from '../../runtime/index.js';
-import { applyExitPolicy, ensurePodInfra, findPod, joinPodOptions, listPods, podNetwork, requirePod, type PodRecord } from '../../pod/index.js';
+import { applyExitPolicy, ensurePodInfra, findPod, joinPodOptions, listPods, podNetwork, readPod, requirePod, type PodRecord } from '../../pod/index.js';
 
 const strs = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String)).filter(Boolean);
 
@@ -46,7 +46,8 @@ export async function joinPod(paths: StoragePaths, ref: { pod?: string; podIdFil
     if (!name) throw new PodError('pod-id-file', `reading pod ID file ${ref.podIdFile}: no such file or empty`, { context: { file: ref.podIdFile } });
   }
   if (!name) return options;
-  const pod = requirePod(paths, name);
+  const pod = findPod(paths, name);
+  if (!pod) throw new PodError('no-such-pod', `no pod with name or ID "${name}" found: no such pod`, { context: { pod: name } });
   const joined = joinPodOptions(paths, pod, options, podNetwork(paths, pod));
   await ensurePodInfra(paths, pod);
   return joined;
@@ -63,4 +64,16 @@ export async function podExitPolicy(paths: StoragePaths, record: { id: string; n
   } catch (error) {
     process.stderr.write(`Warning: stopping the pod of ${record.name} (exit policy): ${error instanceof Error ? error.message : String(error)}\n`);
   }
+}
+
+/**
+ * `berth start` of a pod's container: the pod's infra (and its namespaces) must run first, as
+ * Podman does. Starting the infra itself goes through the pod ('infra-started': nothing more to do).
+ */
+export async function startPodInfraFor(paths: StoragePaths, record: { id: string; name: string; options: { pod?: string } }): Promise<'infra-started' | 'ready' | 'no-pod'> {
+  if (!record.options.pod) return 'no-pod';
+  const pod = readPod(paths, record.options.pod);
+  if (!pod) throw new PodError('no-such-pod', `container ${record.name} belongs to pod ${record.options.pod.slice(0, 12)}, which no longer exists`, { context: { container: record.name, pod: record.options.pod } });
+  await ensurePodInfra(paths, pod);
+  return record.id === pod.infraId ? 'infra-started' : 'ready';
 }

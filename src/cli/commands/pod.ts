@@ -28,7 +28,7 @@ function podOptionsOf(argv: Args): PodOptions {
   const infra = argv.infra !== false;
   const shareFlags = strs(argv.share);
   if (!infra && shareFlags.length) throw new UsageError('pod-no-infra', '--share cannot be used with --infra=false: there is no infra container to hold the namespaces', { context: { flag: '--share' } });
-  const positional = argv.name0 as string | undefined;
+  const positional = argv.podname as string | undefined;
   const name = (argv.name as string | undefined) ?? positional;
   const infraCommand = argv['infra-command'] as string | undefined;
   return {
@@ -77,10 +77,10 @@ function reportErrors(results: PodActionResult[]): void {
 }
 
 const create: CommandModule<object, Args> = {
-  command: 'create [name0]',
+  command: 'create [podname]',
   describe: 'Create a pod (and its infra container)',
   builder: (y: Argv) => y
-    .positional('name0', { type: 'string', describe: 'Pod name (or --name)' })
+    .positional('podname', { type: 'string', describe: 'Pod name (or --name)' })
     .option('name', { alias: 'n', type: 'string', describe: 'Pod name' })
     .option('hostname', { type: 'string', describe: 'Host name of the pod (default: its name)' })
     .option('label', { alias: 'l', ...list, describe: 'KEY=VALUE' })

@@ -4,8 +4,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors/index.js';
 import { resolveStoragePaths } from '../../paths/index.js';
-import { pullImage } from '../../image/pull.js';
-import { createProgressRenderer } from '../../image/progress.js';
 
 type Args = { root?: string; runroot?: string; images: string[]; quiet?: boolean; 'tls-verify'?: boolean; authfile?: string;
   platform?: string; arch?: string; os?: string; variant?: string; creds?: string };
@@ -30,6 +28,9 @@ export const pullCommand: CommandModule<object, Args> = {
     .option('os', { type: 'string', describe: 'OS to choose (default linux)' })
     .option('variant', { type: 'string', describe: 'Architecture variant to choose' }) as unknown as Argv<Args>,
   handler: async (argv) => {
+    // Loaded here, not at startup: other commands (ps, stop, rm…) never pay for the registry client.
+    const { pullImage } = await import('../../image/pull.js');
+    const { createProgressRenderer } = await import('../../image/progress.js');
     const paths = resolveStoragePaths({ root: argv.root, runroot: argv.runroot });
     let platform = argv.platform;
     if (!platform && (argv.os || argv.variant)) {

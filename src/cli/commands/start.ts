@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { requireRecord, startContainer } from '../../runtime/index.js';
 import { pathsOf } from './container-support.js';
+import { startPodInfraFor } from './pod-support.js';
 
 export const startCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'start <containers..>',
@@ -12,6 +13,8 @@ export const startCommand: CommandModule<object, Record<string, unknown>> = {
     const paths = pathsOf(argv);
     for (const name of argv.containers as string[]) {
       const record = requireRecord(paths, name);
+      // A pod member needs its pod's infra (namespaces) running; the infra itself starts through its pod.
+      if (await startPodInfraFor(paths, record) === 'infra-started') { process.stdout.write(`${name}\n`); continue; }
       if (argv.attach) {
         const r = await startContainer(paths, record, 'foreground');
         process.exitCode = r.exitCode ?? 0;

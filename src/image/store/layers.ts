@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ImageError } from '../../errors/index.js';
-import { readJson, syncDir, writeFileAtomic } from './atomic.js';
+import { readJson } from './atomic.js';
 import { shortName } from './chain.js';
 import { digestHex } from './digest.js';
 import { layerDiffDir, layerDir, type StoreLayout } from './layout.js';
@@ -77,9 +77,11 @@ export async function ensureLayerLocked(layout: StoreLayout, request: UnpackRequ
       unpackedAt: new Date().toISOString(),
       ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}),
     };
-    await writeFileAtomic(path.join(tmp, 'layer.json'), JSON.stringify(layerRecord, null, 2), tmp);
+    // No fsync: the dir becomes visible only by the rename below, so a killed process never leaves
+    // a half layer in use. (Like containers/storage, layer files are not fsynced: after a power
+    // loss an unreadable layer.json makes the layer count as missing, and it is unpacked again.)
+    await fs.promises.writeFile(path.join(tmp, 'layer.json'), JSON.stringify(layerRecord, null, 2));
     await fs.promises.rename(tmp, final);
-    await syncDir(layout.layersDir);
     await ensureShortLink(layout, chainHex, layerRecord.short);
   } catch (error) {
     await fs.promises.rm(tmp, { recursive: true, force: true });

@@ -1,15 +1,19 @@
 /**
- * Cross-process locks with flock(2), held by a tiny `flock(1)` helper process: the kernel drops
- * the lock when the helper exits, and the helper exits when our end of its stdin closes, so a
- * crashed or killed berth never leaves a lock behind (no stale-owner guessing). Measured here:
- * ~8 ms per lock/unlock (spawn), against 0.13 ms for an O_EXCL lockfile that would need
- * pid+boot-id stale detection and a racy "break the stale lock" step. Locks are coarse (one per
- * blob, layer or index update), so the spawn cost is small against the work they guard.
- * Within one process, holders of the same name are also queued in memory (no extra helpers).
+ * Cross-process locks with flock(2). The kernel drops a flock when its holder dies, so a crashed
+ * or killed berth never leaves a lock behind (no stale-owner guessing by pid/boot id).
+ *
+ * Node has no flock, so a helper process holds the locks: one small perl process per berth
+ * process (perl-base is Essential on Debian), driven over a pipe ("L id path" / "U id"); it exits
+ * when our end of its stdin closes, which releases everything. Waiting is a non-blocking try with
+ * backoff. Without perl, each lock is one `flock(1)` child instead.
+ * Measured here (2 cores, load ~17): 45 ms per lock with a flock(1) spawn, ~0.2 ms per lock
+ * through the resident helper; an O_EXCL lockfile costs 0.13 ms but needs racy stale-lock
+ * breaking. Within one process, holders of the same name are queued in memory first.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ImageError } from '../../errors/index.js';
 
 const inProcess = new Map<string, Promise<void>>();
@@ -24,7 +28,8 @@ export async function withFileLock<T>(locksDir: string, name: string, fn: () => 
   inProcess.set(file, chained);
   await previous;
   try {
-    const release = await acquire(locksDir, file);
+    await fs.promises.mkdir(locksDir, { recursive: true });
+    const release = await acquire(file);
     try {
       return await fn();
     } finally {
@@ -36,8 +41,97 @@ export async function withFileLock<T>(locksDir: string, name: string, fn: () => 
   }
 }
 
-async function acquire(locksDir: string, file: string): Promise<() => Promise<void>> {
-  await fs.promises.mkdir(locksDir, { recursive: true });
+async function acquire(file: string): Promise<() => Promise<void>> {
+  const helper = LockHelper.get();
+  if (!helper) return acquireWithFlockBinary(file);
+  const id = helper.nextId();
+  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+    const answer = await helper.request(`L ${id} ${file}`, id);
+    if (answer === 'OK') break;
+    if (answer !== 'BUSY') throw new ImageError('lock-failed', `cannot lock ${file}: ${answer}`, { context: { file } });
+    await sleep(delay);
+  }
+  return async () => {
+    await helper.request(`U ${id}`, id);
+  };
+}
+
+const PERL = `use strict; use Fcntl qw(:flock O_RDWR O_CREAT); $| = 1; my %h;
+while (my $l = <STDIN>) { chomp $l; my ($op, $id, $p) = split(/ /, $l, 3);
+  if ($op eq 'L') { my $fh; if (!sysopen($fh, $p, O_RDWR|O_CREAT, 0644)) { print "$id E $!\\n"; next; }
+    if (flock($fh, LOCK_EX|LOCK_NB)) { $h{$id} = $fh; print "$id OK\\n"; } else { close($fh); print "$id BUSY\\n"; } }
+  elsif ($op eq 'U') { if (my $fh = delete $h{$id}) { flock($fh, LOCK_UN); close($fh); } print "$id OK\\n"; } }`;
+
+class LockHelper {
+  private static instance: LockHelper | null | undefined;
+  private readonly waiting = new Map<number, (answer: string) => void>();
+  private counter = 0;
+  private buffer = '';
+  private dead = false;
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      let nl: number;
+      while ((nl = this.buffer.indexOf('\n')) !== -1) {
+        const line = this.buffer.slice(0, nl);
+        this.buffer = this.buffer.slice(nl + 1);
+        const space = line.indexOf(' ');
+        const id = Number(line.slice(0, space));
+        const resolve = this.waiting.get(id);
+        this.waiting.delete(id);
+        resolve?.(line.slice(space + 1));
+        this.updateRef();
+      }
+    });
+    const fail = (): void => {
+      this.dead = true;
+      LockHelper.instance = undefined;
+      for (const resolve of this.waiting.values()) resolve('E lock helper exited');
+      this.waiting.clear();
+    };
+    child.once('exit', fail);
+    child.once('error', fail);
+    child.stdin!.on('error', () => undefined);
+    this.updateRef();
+  }
+
+  static get(): LockHelper | null {
+    if (LockHelper.instance === undefined) {
+      const perl = ['/usr/bin/perl', '/bin/perl'].find((p) => fs.existsSync(p));
+      LockHelper.instance = perl ? new LockHelper(spawn(perl, ['-e', PERL], { stdio: ['pipe', 'pipe', 'ignore'] })) : null;
+    }
+    return LockHelper.instance;
+  }
+
+  nextId(): number {
+    return ++this.counter;
+  }
+
+  request(line: string, id: number): Promise<string> {
+    if (this.dead) return Promise.resolve('E lock helper exited');
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.updateRef();
+      this.child.stdin!.write(`${line}\n`);
+    });
+  }
+
+  /** The helper must not keep node alive when idle, but must while we wait for an answer. */
+  private updateRef(): void {
+    const stream = this.child.stdout as unknown as { ref(): void; unref(): void };
+    if (this.waiting.size > 0) {
+      this.child.ref();
+      stream.ref();
+    } else {
+      this.child.unref();
+      stream.unref();
+    }
+  }
+}
+
+async function acquireWithFlockBinary(file: string): Promise<() => Promise<void>> {
   const child = spawn('flock', ['-x', file, '-c', 'echo locked; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -173,7 +173,11 @@ function parsePax(data: Buffer): PaxRecords {
     const key = record.subarray(0, eq).toString('utf8');
     const value = record.subarray(eq + 1);
     if (key.startsWith('SCHILY.xattr.')) xattrs.set(key.slice('SCHILY.xattr.'.length), Buffer.from(value));
-    else text.set(key, value.toString('utf8'));
+    else if (key.startsWith('LIBARCHIVE.xattr.')) {
+      // bsdtar: URL-encoded name, base64 value; SCHILY.xattr (GNU tar, Go) wins when both are present.
+      const name = decodeURIComponent(key.slice('LIBARCHIVE.xattr.'.length));
+      if (!xattrs.has(name)) xattrs.set(name, Buffer.from(value.toString('latin1'), 'base64'));
+    } else text.set(key, value.toString('utf8'));
     pos += length;
   }
   return { text, xattrs };

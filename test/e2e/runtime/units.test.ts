@@ -58,6 +58,10 @@ test('system unit: Main PID is the container init, output in the journal, stop d
   assert.ok(!/node|crun|berth/.test(procs.stdout), procs.stdout);
   const ps = await box.exec(['/usr/local/bin/berth', 'ps', '--format', '{{.Names}} {{.State}}']);
   assert.equal(ps.stdout, 'systemd-web running\n');
+  // `berth logs` reads the unit's journal (the container writes to the service's streams).
+  let logs = '';
+  for (let i = 0; i < 50 && !logs.includes('started-web'); i++) logs = (await box.exec(['/usr/local/bin/berth', 'logs', 'systemd-web'])).stdout;
+  assert.match(logs, /^started-web$/m);
   await box.systemctl('stop', 'web.service');
   const after = await show('web.service', 'ActiveState,Result,ExecMainStatus');
   assert.equal(after.ActiveState, 'inactive');
@@ -67,6 +71,38 @@ test('system unit: Main PID is the container init, output in the journal, stop d
   assert.match(journal, /got-term/);
   const ident = await box.exec(['journalctl', '-u', 'web.service', '-o', 'verbose', '--grep', 'started-web', '--no-pager']);
   assert.match(ident.stdout, /SYSLOG_IDENTIFIER=web/);
+  await assertClean();
+});
+
+test('PublishPort on the default bridge network: the published port answers from the container', async () => {
+  await box.exec(['mkdir', '-p', '/srv/www']);
+  await box.exec(['tee', '/srv/www/index.html'], { input: 'hello from berth\n' });
+  await writeUnit('/etc/containers/systemd', 'http.container', `[Container]\nImage=${image}\nPublishPort=127.0.0.1:8080:80\nRunInit=yes\nVolume=/srv/www:/www:ro\nEntrypoint=httpd\nExec=-f -p 80 -h /www\n`);
+  await box.systemctl('daemon-reload');
+  await box.systemctl('start', 'http.service');
+  let body = '';
+  for (let i = 0; i < 50 && !body; i++) {
+    body = (await box.exec(['sh', '-c', 'wget -q -O - http://127.0.0.1:8080/ 2>/dev/null || busybox wget -q -O - http://127.0.0.1:8080/ 2>/dev/null || true'])).stdout;
+    if (!body) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(body, 'hello from berth\n');
+  assert.match((await box.exec(['/usr/local/bin/berth', 'ps'])).stdout, /127\.0\.0\.1:8080->80\/tcp\s+systemd-http/);
+  await box.systemctl('stop', 'http.service');
+  await assertClean();
+  assert.equal((await box.sh('ls /run/berth/netns 2>/dev/null | wc -l')).stdout.trim(), '0');
+});
+
+test('Notify=healthy: systemctl start returns only after the first passing health check', async () => {
+  await writeUnit('/etc/containers/systemd', 'slow.container', [
+    '[Container]', `Image=${image}`, 'Network=none', 'Notify=healthy', 'HealthCmd=test -f /tmp/ready', 'HealthInterval=1s', 'RunInit=yes',
+    'Entrypoint=sh', 'Exec=-c "sleep 2; touch /tmp/ready; exec sleep 1000"', '',
+  ].join('\n'));
+  await box.systemctl('daemon-reload');
+  const unit = (await box.exec(['systemctl', 'cat', 'slow.service'])).stdout;
+  assert.match(unit, /--sdnotify=healthy/);
+  await box.systemctl('start', 'slow.service');
+  assert.equal((await box.exec(['/usr/local/bin/berth', 'exec', 'systemd-slow', 'test', '-f', '/tmp/ready'], { check: false })).exitCode, 0);
+  await box.systemctl('stop', 'slow.service');
   await assertClean();
 });
 

@@ -27,7 +27,9 @@ if (await insideTestNetns(import.meta.url)) {
   const podsDir = (): string[] => (fs.existsSync(`${w.dir}/root/pods`) ? fs.readdirSync(`${w.dir}/root/pods`).filter((e) => /^[0-9a-f]{64}$/.test(e)) : []);
   const containerIds = (): string[] => (fs.existsSync(`${w.dir}/root/containers`) ? fs.readdirSync(`${w.dir}/root/containers`).filter((e) => /^[0-9a-f]{64}$/.test(e)) : []);
 
-  test('a sidecar reaches the web container over localhost; ports are published at the pod; namespaces shared', async () => {
+  test('a sidecar reaches the web container over localhost; ports are published at the pod; namespaces shared', async (t) => {
+    const t0 = Date.now();
+    const mark = (label: string): void => t.diagnostic(`${label}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const pidfile = path.join(w.dir, 'web.pid');
     const idfile = path.join(w.dir, 'web.pod-id');
     const podId = (await ok(['pod', 'create', '--name', 'web', '-p', '18080:8080', `--infra-conmon-pidfile=${pidfile}`, `--pod-id-file=${idfile}`])).trim();
@@ -36,12 +38,15 @@ if (await insideTestNetns(import.meta.url)) {
     assert.equal((await ok(['pod', 'ps', '--format', '{{.Name}} {{.Status}} {{.NumberOfContainers}}'])).trim(), 'web Created 1');
     assert.equal((await w.berth(['pod', 'exists', 'web'])).exitCode, 0);
 
+    mark('pod created');
     await ok(['pod', 'start', 'web']);
     const infraPid = Number(fs.readFileSync(pidfile, 'utf8'));
     const comm = await w.ns.exec(['cat', `/proc/${infraPid}/comm`]);
     assert.equal(comm.stdout.trim(), 'catatonit', 'the pid file names the running infra');
 
+    mark('pod started');
     await ok(['run', '-d', '--name', 'httpd', '--pod', 'web', w.images.web, ...WEB]);
+    mark('web running');
     // The sidecar fetches over 127.0.0.1 (same network namespace), sees the pod's hostname and IPC/UTS.
     let page = '';
     for (let i = 0; i < 50 && !page.includes('hello'); i++) {
@@ -50,6 +55,7 @@ if (await insideTestNetns(import.meta.url)) {
       if (!page.includes('hello')) await new Promise((res) => setTimeout(res, 100));
     }
     assert.equal(page, 'hello from the pod\n');
+    mark('sidecar fetched');
     const NS = 'hostname; for n in ipc uts net; do readlink /proc/self/ns/$n; done';
     const a = await ok(['run', '--rm', '--pod', 'web', w.images.web, 'sh', '-c', NS]);
     const b = await ok(['exec', 'httpd', 'sh', '-c', NS]);
@@ -57,6 +63,7 @@ if (await insideTestNetns(import.meta.url)) {
     assert.equal(a.split('\n')[0], 'web');
     assert.notEqual(a.split('\n')[1], fs.readlinkSync('/proc/self/ns/ipc'), 'the pod has its own IPC namespace, not the host\'s');
 
+    mark('namespaces compared');
     // Published at the pod: reachable from this (test) network namespace through the infra's port.
     assert.equal(curl('http://127.0.0.1:18080/'), 'hello from the pod\n');
 
@@ -66,18 +73,21 @@ if (await insideTestNetns(import.meta.url)) {
     assert.deepEqual(inspect.SharedNamespaces, ['net', 'ipc', 'uts']);
     assert.deepEqual(inspect.Containers.map((c) => c.Name).sort(), [`${podId.slice(0, 12)}-infra`, 'httpd']);
 
+    mark('port and inspect checked');
     // stop: the containers, then the infra; the port is gone.
     await ok(['pod', 'stop', '--pod-id-file', idfile, '-t', '2']);
     assert.equal((await ok(['pod', 'ps', '--format', '{{.Status}}'])).trim(), 'Exited');
     assert.equal((await ok(['ps', '-a', '--filter', 'name=httpd', '--format', '{{.State}}'])).trim().toLowerCase().startsWith('exited'), true);
     assert.equal(curl('http://127.0.0.1:18080/', { timeoutSec: 1 }), undefined);
 
+    mark('pod stopped');
     // start again: infra first, then the stopped member.
     await ok(['pod', 'start', 'web']);
     let again: string | undefined;
     for (let i = 0; i < 50 && !again; i++) { again = curl('http://127.0.0.1:18080/', { timeoutSec: 1 }); if (!again) await new Promise((res) => setTimeout(res, 100)); }
     assert.equal(again, 'hello from the pod\n');
 
+    mark('pod restarted');
     // rm -f: everything goes, nothing is left (mounts, crun state, netns, records).
     await ok(['pod', 'rm', '-f', '-t', '2', 'web']);
     assert.equal((await w.berth(['pod', 'exists', 'web'])).exitCode, 1);
@@ -88,9 +98,11 @@ if (await insideTestNetns(import.meta.url)) {
   });
 
   test('pod volumes reach every container; a container\'s own mount at the same place wins', async () => {
-    await ok(['pod', 'create', '--name', 'vols', '-v', 'podvol:/data', '--network', 'none']);
+    // --infra-image: the infra runs from an image (catatonit bind-mounted from the host).
+    await ok(['pod', 'create', '--name', 'vols', '-v', 'podvol:/data', '--network', 'none', '--infra-image', w.images.web, '--infra-name', 'vols-infra']);
     await ok(['run', '--rm', '--pod', 'vols', w.images.web, 'sh', '-c', 'echo shared > /data/file']);
     assert.equal(await ok(['run', '--rm', '--pod', 'vols', w.images.web, 'cat', '/data/file']), 'shared\n');
+    assert.equal((await ok(['ps', '--filter', 'name=vols-infra', '--format', '{{.Image}} {{.State}}'])).trim(), `${w.images.web} running`);
     assert.equal(await ok(['run', '--rm', '--pod', 'vols', '-v', 'other:/data', w.images.web, 'sh', '-c', 'ls /data | wc -l']), '0\n');
     await ok(['pod', 'rm', '-f', 'vols']);
     await ok(['volume', 'rm', 'podvol', 'other']);
@@ -135,9 +147,12 @@ if (await insideTestNetns(import.meta.url)) {
     assert.deepEqual(await w.leftovers(), []);
   });
 
-  test('rm of a pod with running containers needs --force', async () => {
+  test('starting a member of a stopped pod starts its infra first; rm of a pod with running containers needs --force', async () => {
     await ok(['pod', 'create', '--name', 'busy', '--network', 'none']);
-    await ok(['run', '-d', '--name', 'worker', '--pod', 'busy', w.images.web, ...SLEEPER]);
+    await ok(['create', '--name', 'worker', '--pod', 'busy', w.images.web, ...SLEEPER]);
+    await ok(['pod', 'stop', 'busy']);
+    await ok(['start', 'worker']);
+    assert.equal((await ok(['pod', 'inspect', 'busy', '--format', '{{.State}}'])).trim(), 'Running', 'infra and worker both run');
     const refused = await w.berth(['pod', 'rm', 'busy']);
     assert.notEqual(refused.exitCode, 0);
     assert.match(refused.stderr, /pod busy has running containers \(worker\)/);

@@ -98,3 +98,15 @@ export function startTimeOf(pid: number): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Gone, or a zombie: the cgroup empties before a dying PID 1 has finished exiting (it waits in
+ * the kernel for the rest of its pid namespace), so an empty cgroup alone is not "no process".
+ */
+export function hasExited(pid: number): boolean {
+  try {
+    return /^State:\s+[ZX]/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return true;
+  }
+}

@@ -37,7 +37,7 @@ function countFiles(dir: string): number {
   return n;
 }
 
-describe('crash safety and concurrency across processes', () => {
+describe('crash safety and concurrency across processes', { timeout: 180_000 }, () => {
   let t: ReturnType<typeof tempDir>;
   let store: ImageStore;
   const children: ChildProcess[] = [];

@@ -3,6 +3,7 @@
  * unless BERTH_STORE_CHILD names a job, so the test runner can load it harmlessly.
  *   unpack <root> <runroot> <job.json>   ensureLayers(config, layers) from job.json, prints the dirs
  *   write  <root> <runroot> <digest> <file> <chunkDelayMs>   writeBlob from file in 64 KiB chunks
+ *   lock   <root> <runroot> <name> <holdMs>   takes the lock, prints "locked", holds it, prints "released"
  */
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,6 +25,12 @@ async function main(job: string, args: string[]): Promise<void> {
       }
     })());
     process.stdout.write('written\n');
+  } else if (job === 'lock') {
+    await store.withLock(args[2]!, async () => {
+      process.stdout.write('locked\n');
+      await sleep(Number(args[3]));
+      process.stdout.write('released\n');
+    });
   }
 }
 

@@ -25,6 +25,7 @@ const entries = makeTar([
   { name: 'tmp/', type: 'dir', mode: 0o1777, mtime: MTIME },
   { name: 'home/u/', type: 'dir', mode: 0o700, uid: 1000, gid: 1000, mtime: MTIME },
   { name: 'home/u/f', content: 'user file', mode: 0o640, uid: 1000, gid: 1000, mtime: MTIME, pax: { 'SCHILY.xattr.user.note': 'hello' } },
+  { name: 'home/u/bsd', content: 'bsdtar file', mtime: MTIME, pax: { 'LIBARCHIVE.xattr.user.with%20space': Buffer.from('bsd value').toString('base64') } },
   { name: 'run/pipe', type: 'fifo', mode: 0o620, uid: 3, gid: 4, mtime: MTIME },
   { name: LONG, content: 'long name', mtime: MTIME },
   { name: 'gone/.wh.file' },
@@ -78,6 +79,7 @@ describe('layer unpacking writes the overlayfs layer format faithfully', () => {
     const getfattr = (p: string, name: string): string => execFileSync('getfattr', ['-h', '--only-values', '-n', name, path.join(dir, p)]).toString('hex');
     assert.equal(getfattr('bin/ping', 'security.capability'), CAP.toString('hex'));
     assert.equal(Buffer.from(getfattr('home/u/f', 'user.note'), 'hex').toString(), 'hello');
+    assert.equal(Buffer.from(getfattr('home/u/bsd', 'user.with space'), 'hex').toString(), 'bsd value');
     // Whiteout: a 0/0 char device; opaque dir: trusted.overlay.opaque=y.
     assert.ok(st('gone/file').isCharacterDevice());
     assert.equal(st('gone/file').rdev, 0);

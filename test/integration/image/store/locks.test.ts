@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import type { ImageStore } from '../../../../src/image/store/index.js';
+import { openTestStore, tempDir } from '../../../unit/image/store/store-fixtures.js';
+
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'store-child.js');
+
+/** Starts a child that takes `name` and holds it; resolves once it holds the lock. */
+function holder(store: ImageStore, name: string, holdMs: number): Promise<{ proc: ChildProcess; events: string[]; done: Promise<number | null> }> {
+  const proc = spawn(process.execPath, [CHILD, store.paths.root, store.paths.runroot, name, String(holdMs)], { env: { ...process.env, BERTH_STORE_CHILD: 'lock' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const events: string[] = [];
+  const done = new Promise<number | null>((resolve) => proc.once('close', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    proc.stdout!.setEncoding('utf8');
+    proc.stdout!.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n').filter(Boolean)) {
+        events.push(`${line}@${Date.now()}`);
+        if (line === 'locked') resolve({ proc, events, done });
+      }
+    });
+    void done.then((code) => reject(new Error(`lock child exited (${code}) before locking`)));
+  });
+}
+
+describe('cross-process store locks', () => {
+  let t: ReturnType<typeof tempDir>;
+  let store: ImageStore;
+  const procs: ChildProcess[] = [];
+  before(async () => { t = tempDir('locks'); store = await openTestStore(t.dir); });
+  after(() => {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    t.cleanup();
+  });
+
+  it('excludes another process until the holder releases', { timeout: 60_000 }, async () => {
+    const h = await holder(store, 'mutex-test', 800);
+    procs.push(h.proc);
+    const acquiredAt = await store.withLock('mutex-test', async () => Date.now());
+    const released = h.events.find((e) => e.startsWith('released@'));
+    assert.ok(released, `acquired while the other process still held the lock: ${h.events.join(' ')}`);
+    assert.ok(acquiredAt >= Number(released.split('@')[1]));
+    assert.equal(await h.done, 0);
+  });
+
+  it('is released by the kernel when the holder is killed', { timeout: 60_000 }, async () => {
+    const h = await holder(store, 'killed-test', 600_000);
+    procs.push(h.proc);
+    const started = Date.now();
+    setTimeout(() => h.proc.kill('SIGKILL'), 300);
+    await store.withLock('killed-test', async () => undefined);
+    assert.ok(Date.now() - started < 30_000);
+    assert.equal(h.proc.signalCode, 'SIGKILL');
+  });
+
+  it('queues holders of one name inside a process and lets different names run together', async () => {
+    const order: string[] = [];
+    const slow = (label: string, ms: number) => async () => { order.push(`${label}+`); await new Promise((r) => setTimeout(r, ms)); order.push(`${label}-`); };
+    await Promise.all([store.withLock('same', slow('a', 100)), store.withLock('same', slow('b', 10)), store.withLock('other', slow('c', 10))]);
+    assert.ok(order.indexOf('a-') < order.indexOf('b+'), order.join(' '));
+    assert.ok(order.indexOf('c+') < order.indexOf('a-'), order.join(' '));
+    await assert.rejects(store.withLock('../escape', async () => undefined), /invalid lock name/);
+  });
+});
