@@ -12,3 +12,4 @@ export { expandRoots, findSources, findDropIns, loadSource } from './discover.js
 export { QuadletError, type QuadletErrorCode } from './errors.js';
 export { SUPPORTED_KEYS } from './keys.js';
 export type { Kind, SourceUnit, UnitInfo, TranslateContext, GeneratedUnit, InstallLink } from './model.js';
+export { ServiceFile } from './service-file.js';

@@ -84,7 +84,7 @@ export function runGenerator(args: string[], io: GeneratorIO): number {
 }
 
 function writeUnits(outputDir: string, units: GeneratedUnit[], io: GeneratorIO): void {
-  mkdirSync(outputDir, { recursive: true });
+  makeDirs(outputDir);
   const taken = new Set<string>(units.map((unit) => unit.fileName));
   const made = new Set<string>();
   for (const unit of units) writeAtomically(`${outputDir}/${unit.fileName}`, unit.text);
@@ -98,10 +98,24 @@ function writeUnits(outputDir: string, units: GeneratedUnit[], io: GeneratorIO):
       const slash = link.lastIndexOf('/');
       const dir = slash === -1 ? '' : link.slice(0, slash);
       if (dir !== '' && !made.has(dir)) {
-        mkdirSync(`${outputDir}/${dir}`, { recursive: true });
+        makeDirs(`${outputDir}/${dir}`);
         made.add(dir);
       }
       linkAtomically(`${outputDir}/${link}`, target);
+    }
+  }
+}
+
+/** mkdir -p, one component at a time (node's recursive mkdir can spin forever on e.g. /proc/x). */
+function makeDirs(path: string): void {
+  let current = path.startsWith('/') ? '' : '.';
+  for (const part of path.split('/')) {
+    if (part === '') continue;
+    current = `${current}/${part}`;
+    try {
+      mkdirSync(current);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
   }
 }

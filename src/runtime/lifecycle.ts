@@ -94,6 +94,8 @@ export async function cleanupRuntime(paths: StoragePaths, record: ContainerRecor
     finishedAt: state.finishedAt ?? (state.startedAt ? exit?.at ?? new Date().toISOString() : undefined),
     exitCode: exit?.code ?? state.exitCode,
     supervisor: state.supervisor,
+    // Keep the markers when a step failed, so the next rm tries again.
+    ...(errors.length ? { mounted: state.mounted, networkSetUp: state.networkSetUp } : {}),
   };
   if (fs.existsSync(containerRunDir(paths, record.id))) writeState(paths, record.id, next);
   if (errors.length) throw errors[0];
@@ -163,7 +165,10 @@ export async function removeContainer(paths: StoragePaths, record: ContainerReco
       }
       await stopLocked(paths, record, opts.timeout);
     }
-    await cleanupRuntime(paths, record, readState(paths, record.id)).catch((e) => {
+    const now = readState(paths, record.id);
+    // Already undone (e.g. `run --rm` cleaned up when the process exited): skip the crun/umount/netns calls.
+    const clean = now.status !== 'running' && !now.mounted && !now.networkSetUp && !isMounted(rootfsDirs(containerDir(paths, record.id)).merged);
+    if (!clean) await cleanupRuntime(paths, record, now).catch((e) => {
       // Still remove the record when only a leftover of a crash could not be undone, but never
       // delete through a mounted rootfs.
       if (isMounted(rootfsDirs(containerDir(paths, record.id)).merged)) throw e;

@@ -107,7 +107,12 @@ export function readState(paths: StoragePaths, id: string): RunState {
   const state = readJson<RunState>(stateFile(paths, id)) ?? { status: 'created', bootId: bootId() };
   if (state.bootId !== bootId()) {
     // State from a previous boot: no process, no mount, no netns, no crun state survive a reboot.
-    return { status: state.status === 'running' ? 'exited' : state.status, bootId: bootId(), exitCode: state.exitCode, finishedAt: state.finishedAt, startedAt: state.startedAt };
+    // The markers stay so that rm still runs the (idempotent) undo steps: a persistent runroot can
+    // hold crun state, and the network layer frees address leases kept on disk.
+    return {
+      status: state.status === 'running' ? 'exited' : state.status, bootId: bootId(), exitCode: state.exitCode, finishedAt: state.finishedAt,
+      startedAt: state.startedAt, mounted: state.mounted, networkSetUp: state.networkSetUp,
+    };
   }
   if (state.status === 'running' && !processAlive(state.pid, state.pidStartTime)) {
     state.status = 'exited';

@@ -63,11 +63,15 @@ test('.pod unit: starting it starts web + sidecar sharing localhost; stopping it
   await box.waitForState('web.service', 'active', { timeoutMs: 60000 });
   await box.waitForState('sidecar.service', 'active', { timeoutMs: 60000 });
   mark('web and sidecar active');
-  const pod = await show('app-pod.service', 'ActiveState,MainPID,Type');
+  const pod = await show('app-pod.service', 'ActiveState,MainPID,Type,ControlGroup');
   assert.equal(pod.ActiveState, 'active');
   assert.equal(pod.Type, 'forking');
   const infraComm = (await box.exec(['cat', `/proc/${pod.MainPID}/comm`])).stdout.trim();
   assert.equal(infraComm, 'catatonit', 'the pod unit\'s Main PID is the infra');
+  // In the pod unit's cgroup: the infra, and crun in the foreground under a tiny sh (the conmon role); no node.
+  const procs = await box.sh(`for f in $(find /sys/fs/cgroup${pod.ControlGroup} -name cgroup.procs); do cat $f; done | xargs -r -n1 sh -c 'cat /proc/$0/comm' 2>/dev/null; true`);
+  assert.ok(procs.stdout.split('\n').includes('catatonit'), procs.stdout);
+  assert.ok(!/node|berth/.test(procs.stdout), `nothing of berth stays resident:\n${procs.stdout}`);
 
   // The sidecar reaches the web container over 127.0.0.1: it logs the page to the journal.
   await eventually('the sidecar to log the page', async () => ((await box.journal('sidecar.service')).includes('hello from the pod') ? true : undefined));

@@ -1,6 +1,7 @@
 /**
- * What the pod commands and `run/create --pod` share: finding pods from names, IDs and
- * --pod-id-file files, and joining a container to its pod.
+ * What the pod commands and the container commands share: finding pods from names, IDs and
+ * --pod-id-file files; joining a container to its pod (`run/create --pod`); starting a member's
+ * infra first (`start`); the pod's exit policy after a member is gone (`rm`, `cleanup`).
  */
 import fs from 'node:fs';
 import { PodError } from '../../errors/index.js';

@@ -1,6 +1,6 @@
 /**
  * Differential test: the fixture corpora go through BOTH berth's generator (the real executable)
- * and the reference Quadlet (podman 5.4's, fetched and cached by ../shared/tools/reference-quadlet),
+ * and the reference Quadlet (podman 5.4's, fetched and cached by test/support/fetch-reference-quadlet),
  * system and user mode. Compared: unit names, [Install] links, dependencies
  * (Requires/After/BindsTo/Wants/Before), service settings, and the engine words of every Exec line.
  * Quadlet emits some flag groups in random (Go map) order, so flag groups are compared after a
@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { splitWords, UnitFile } from '../../../src/unit/index.js';
@@ -37,10 +37,9 @@ const VALUE_FLAGS = new Set([
 ]);
 
 function referenceQuadlet(): string {
-  const candidates = [resolve(REPO_ROOT, '../shared/tools/reference-quadlet'), '/work/shared/tools/reference-quadlet'];
-  const tool = candidates.find((path) => existsSync(path));
-  if (tool === undefined) throw new Error(`reference-quadlet tool not found in ${candidates.join(' or ')}`);
-  const cache = `${REPO_ROOT}.cache/reference-quadlet`;
+  // The project's own fetcher (Debian's podman package carries Quadlet), cached in .cache/.
+  const tool = resolve(REPO_ROOT, 'test/support/fetch-reference-quadlet');
+  const cache = resolve(REPO_ROOT, '.cache/reference-quadlet');
   mkdirSync(cache, { recursive: true });
   return execFileSync(tool, [cache], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 }).trim().split('\n').pop()!;
 }
