@@ -90,13 +90,14 @@ export function generate(sources: SourceUnit[], unloadable: UnloadableSource[], 
   }
 
   const ctx: TranslateContext = { user: options.user, engine: options.engine, units, pathExists: options.pathExists };
-  const services = new Map<string, ServiceFile>();
+  // Rendered at once (not kept as ServiceFile): a run holds thousands, and less live data is less GC.
+  const services = new Map<string, Rendered>();
   const links = new Map<string, InstallLink[]>();
   for (const source of ordered) {
     if (failures.has(source.name)) continue;
     try {
       validateSource(source);
-      services.set(source.name, TRANSLATORS[source.kind](source, ctx));
+      services.set(source.name, rendered(TRANSLATORS[source.kind](source, ctx)));
       links.set(source.name, installLinks(source.unit, `${units.get(source.name)!.serviceName}.service`, source.name));
       if (source.kind === 'container') {
         const pod = startsWithPod(source);
@@ -128,7 +129,7 @@ export function generate(sources: SourceUnit[], unloadable: UnloadableSource[], 
       result.units.push(failingUnit(fileName, source.path, failure, safeLinks(source, fileName)));
       continue;
     }
-    result.units.push({ fileName, text: render(services.get(source.name)!), links: links.get(source.name)! });
+    result.units.push({ fileName, text: services.get(source.name)!.text, links: links.get(source.name)! });
   }
   return result;
 }
@@ -147,7 +148,7 @@ function failingUnit(fileName: string, path: string, error: QuadletError, links:
 }
 
 /** Ordering cycles (After=/Before= between generated services) fail every unit on the cycle. */
-function markCycles(ordered: SourceUnit[], services: Map<string, ServiceFile>, units: Map<string, UnitInfo>,
+function markCycles(ordered: SourceUnit[], services: Map<string, Rendered>, units: Map<string, UnitInfo>,
   failures: Map<string, QuadletError>): void {
   const bySource = new Map<string, string>();
   const edges = new Map<string, Set<string>>();
@@ -157,8 +158,8 @@ function markCycles(ordered: SourceUnit[], services: Map<string, ServiceFile>, u
     const name = `${units.get(source.name)!.serviceName}.service`;
     bySource.set(name, source.name);
     if (!edges.has(name)) edges.set(name, new Set());
-    for (const after of listValues(service, 'After')) edges.get(name)!.add(after);
-    for (const before of listValues(service, 'Before')) {
+    for (const after of service.after) edges.get(name)!.add(after);
+    for (const before of service.before) {
       if (!edges.has(before)) edges.set(before, new Set());
       edges.get(before)!.add(name);
     }
@@ -175,7 +176,9 @@ function markCycles(ordered: SourceUnit[], services: Map<string, ServiceFile>, u
 }
 
 function listValues(service: ServiceFile, key: string): string[] {
-  return service.lookupAll('Unit', key).flatMap((value) => {
+  const values = service.lookupAll('Unit', key);
+  if (values.length === 0) return values;
+  return values.flatMap((value) => {
     if (!/["'\\ \t\n\r]/.test(value)) return [value];
     try {
       return splitWords(value, { relax: true });
@@ -183,6 +186,17 @@ function listValues(service: ServiceFile, key: string): string[] {
       return [];
     }
   });
+}
+
+/** A translated service: its text, and the ordering it declares (for the cycle check). */
+interface Rendered {
+  text: string;
+  after: string[];
+  before: string[];
+}
+
+function rendered(service: ServiceFile): Rendered {
+  return { text: render(service), after: listValues(service, 'After'), before: listValues(service, 'Before') };
 }
 
 function render(unit: ServiceFile): string {

@@ -6,13 +6,25 @@ import { parseBoolean, splitWords, type UnitEntry, type UnitFile } from '../unit
 import { sectionEntries } from './entries.js';
 import { badValue, QuadletError, whereEntry } from './errors.js';
 
-export class Section {
-  private index: Map<string, UnitEntry[]> | undefined;
+/** Shared result for keys a file does not set (most of the ~100 keys looked up): no garbage per miss. */
+const NONE: readonly never[] = Object.freeze([]);
 
-  constructor(readonly unit: UnitFile, readonly name: string, readonly file: string) {}
+export class Section {
+  // Plain assignments, not class fields: defining fields is slow in V8's interpreter (hot: per file).
+  declare readonly unit: UnitFile;
+  declare readonly name: string;
+  declare readonly file: string;
+  private declare index: Map<string, UnitEntry[]> | undefined;
+
+  constructor(unit: UnitFile, name: string, file: string) {
+    this.unit = unit;
+    this.name = name;
+    this.file = file;
+    this.index = undefined;
+  }
 
   /** Every assignment of the key in this section, resets included (built once: translators look up ~100 keys). */
-  private assignments(key: string): UnitEntry[] {
+  private assignments(key: string): readonly UnitEntry[] {
     if (this.index === undefined) {
       this.index = new Map();
       for (const entry of sectionEntries(this.unit, this.name)) {
@@ -21,7 +33,7 @@ export class Section {
         else list.push(entry);
       }
     }
-    return this.index.get(key) ?? [];
+    return this.index.get(key) ?? NONE;
   }
 
   has(key: string): boolean {
@@ -29,13 +41,16 @@ export class Section {
   }
 
   last(key: string): string | undefined {
-    return this.lastEntry(key)?.value;
+    const list = this.assignments(key);
+    return list.length === 0 ? undefined : list[list.length - 1]!.value;
   }
 
   /** The last value when it is not empty. */
   nonEmpty(key: string): string | undefined {
-    const value = this.last(key);
-    return value === undefined || value === '' ? undefined : value;
+    const list = this.assignments(key);
+    if (list.length === 0) return undefined;
+    const value = list[list.length - 1]!.value;
+    return value === '' ? undefined : value;
   }
 
   lastEntry(key: string): UnitEntry | undefined {
@@ -44,11 +59,12 @@ export class Section {
   }
 
   all(key: string): string[] {
-    return this.allEntries(key).map((entry) => entry.value);
+    const list = this.allEntries(key);
+    return list.length === 0 ? [] : list.map((entry) => entry.value);
   }
 
   /** Values of a list setting: an empty assignment drops everything before it. */
-  allEntries(key: string): UnitEntry[] {
+  allEntries(key: string): readonly UnitEntry[] {
     const list = this.assignments(key);
     let start = 0;
     for (let i = 0; i < list.length; i++) if (list[i]!.value === '') start = i + 1;
@@ -56,8 +72,10 @@ export class Section {
   }
 
   bool(key: string): boolean | undefined {
-    const entry = this.lastEntry(key);
-    if (entry === undefined || entry.value === '') return undefined;
+    const list = this.assignments(key);
+    if (list.length === 0) return undefined;
+    const entry = list[list.length - 1]!;
+    if (entry.value === '') return undefined;
     const value = parseBoolean(entry.value);
     if (value === undefined) throw badValue(entry, this.name, this.file, 'not a boolean (use true or false)');
     return value;
@@ -81,7 +99,10 @@ export class Section {
 
   /** All words of all values of a repeatable key. */
   allWords(key: string): string[] {
-    return this.allEntries(key).flatMap((entry) => this.words(entry));
+    const entries = this.allEntries(key);
+    if (entries.length === 0) return [];
+    if (entries.length === 1) return this.words(entries[0]!);
+    return entries.flatMap((entry) => this.words(entry));
   }
 
   lastWords(key: string): string[] | undefined {
@@ -92,7 +113,9 @@ export class Section {
   /** `k=v` words of every value; later keys override earlier ones. */
   keyVals(key: string): Map<string, string> {
     const pairs = new Map<string, string>();
-    for (const entry of this.allEntries(key)) {
+    const entries = this.allEntries(key);
+    if (entries.length === 0) return pairs;
+    for (const entry of entries) {
       for (const word of this.words(entry)) {
         const eq = word.indexOf('=');
         if (eq <= 0) throw badValue(entry, this.name, this.file, `"${word}" is not KEY=VALUE`);

@@ -98,7 +98,11 @@ export interface ParsedRun { options: ContainerOptions; image: string; pull: 'al
 
 /** For `run`/`create` command modules: raw tokens stay in argv['--'] (see argv-split.ts). */
 export function containerCommandBuilder(y: Argv): Argv {
-  return containerFlags(y).parserConfiguration({ 'halt-at-non-option': true, 'populate--': true }) as unknown as Argv;
+  // The flags are parsed from the raw tokens (argv-split.ts); yargs needs the table only to print
+  // help, and registering ~60 options makes every parse render the help text (~150 ms).
+  const helpWanted = process.argv.includes('--help') || process.argv.includes('-h') || process.argv.includes('help');
+  const base = y.parserConfiguration({ 'halt-at-non-option': true, 'populate--': true });
+  return (helpWanted ? containerFlags(base) : base) as unknown as Argv;
 }
 
 export async function parseRunCommandLine(argv: Record<string, unknown>, commandName: string, env: NodeJS.ProcessEnv = process.env): Promise<ParsedRun> {

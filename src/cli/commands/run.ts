@@ -10,7 +10,7 @@ import {
 } from '../../runtime/index.js';
 import { containerCommandBuilder, parseRunCommandLine, type ParsedRun } from './container-flags.js';
 import { resolveImage } from './container-support.js';
-import { joinPod } from './pod-support.js';
+import { joinPod, podExitPolicy } from './pod-support.js';
 
 export async function createFromArgs(parsed: ParsedRun): Promise<ContainerRecord> {
   if (parsed.options.cgroups !== 'disabled') requireCgroupV2();
@@ -32,6 +32,7 @@ export async function createFromArgs(parsed: ParsedRun): Promise<ContainerRecord
 async function undoCreate(parsed: ParsedRun, record: ContainerRecord): Promise<void> {
   await removeContainer(parsed.paths, record, { force: true, timeout: 0 }).catch(() => undefined);
   if (parsed.cidfile) fs.rmSync(parsed.cidfile, { force: true });
+  await podExitPolicy(parsed.paths, record);
 }
 
 export const runCommand: CommandModule<object, Record<string, unknown>> = {

@@ -1,6 +1,6 @@
 /**
- * A TCP proxy in front of a registry that cuts a connection once it has carried more than
- * `cutAfter` bytes towards the client (once per `cuts`), to test interrupted downloads.
+ * A TCP proxy in front of a registry that closes a connection once it has carried `cutAfter`
+ * bytes towards the client (once per `cuts`), mid-body, to test interrupted downloads.
  * It records each request line with its Range header, so a test can see the resume.
  */
 import net from 'node:net';
@@ -32,8 +32,8 @@ export async function startCutProxy(target: string, cutAfter: number, cuts = 1):
       down += data.length;
       if (proxy.cutsDone < cuts && down > cutAfter) {
         proxy.cutsDone++;
-        client.write(data.subarray(0, data.length - (down - cutAfter)));
-        client.resetAndDestroy();
+        // Everything up to the cut reaches the client, then the connection closes mid-body.
+        client.end(data.subarray(0, data.length - (down - cutAfter)));
         upstream.destroy();
         return;
       }

@@ -75,7 +75,7 @@ test('connection cut every time: clear error, store unchanged, and a later pull 
   const ref = await pushImage(layout, registry.host, 'faults/cut-always');
   const root = await storeWithOneImage('cut-always');
   const before = await snapshot(root);
-  const proxy = await startCutProxy(registry.host, 700 * 1024, 1000);
+  const proxy = await startCutProxy(registry.host, 100 * 1024, 1000);
   t.after(() => proxy.stop());
   const viaProxy = ref.replace(registry.host, proxy.host);
   await assert.rejects(pullImage(viaProxy, { paths: { root, runroot: `${root}-run`, rootless: false }, quiet: true, retry: FAST_RETRY }), (e: Error & { code: string }) => {

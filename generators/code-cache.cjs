@@ -1,12 +1,14 @@
 // Writes dist/berth-generator.cache: V8 code cache of dist/berth-generator.cjs after a warm-up
 // run over the test fixtures (dry run, nothing written), so the functions a real run needs are in
-// it. Used by generators/berth-generator via loadBundle() below (shared with it: same wrapper).
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import vm from 'node:vm';
+// it. generators/berth-generator loads the bundle through loadBundle() below (same wrapper, so
+// the cache matches). CommonJS on purpose: node's ESM loader costs ~30 ms of start-up.
+'use strict';
+const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const vm = require('node:vm');
 
 /** Compile and run the CommonJS bundle; returns its exports and the script (for its cache). */
-export function loadBundle(file, cachedData) {
+function loadBundle(file, cachedData) {
   const source = readFileSync(file, 'utf8');
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: file,
@@ -17,7 +19,9 @@ export function loadBundle(file, cachedData) {
   return { exports: module.exports, script };
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop())) {
+module.exports = { loadBundle };
+
+if (require.main === module) {
   const root = process.argv[2];
   const { exports, script } = loadBundle(`${root}/dist/berth-generator.cjs`);
   const io = { engine: '/usr/bin/berth', programName: 'berth-generator', stdout: () => {}, stderr: () => {} };
