@@ -7,7 +7,7 @@ export class Argv {
   }
 
   add(...words: string[]): this {
-    this.words.push(...words);
+    for (let i = 0; i < words.length; i++) this.words.push(words[i]!);
     return this;
   }
 
@@ -19,6 +19,7 @@ export class Argv {
 
   /** `flag k=v` for each pair, sorted by key (Quadlet's order, deterministic). */
   addKeyVals(flag: string, pairs: Map<string, string>): this {
+    if (pairs.size === 0) return this;
     for (const key of [...pairs.keys()].sort()) this.words.push(flag, `${key}=${pairs.get(key)}`);
     return this;
   }

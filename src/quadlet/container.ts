@@ -66,10 +66,12 @@ export function translateContainer(source: SourceUnit, ctx: TranslateContext): S
 
   if (source.unit.lookupLastEntry('Service', 'SyslogIdentifier') === undefined) service.set('Service', 'SyslogIdentifier', '%N');
 
-  for (const [key, words] of CONTAINER_SECURITY_BOOLS) if (section.boolOr(key, false)) run.add(...words);
-  for (const [key, prefix] of CONTAINER_SECURITY_STRINGS) {
-    const value = section.nonEmpty(key);
-    if (value !== undefined) run.add('--security-opt', `${prefix}${value}`);
+  for (let i = 0; i < CONTAINER_SECURITY_BOOLS.length; i++) {
+    if (section.boolOr(CONTAINER_SECURITY_BOOLS[i]![0], false)) run.add(...CONTAINER_SECURITY_BOOLS[i]![1]);
+  }
+  for (let i = 0; i < CONTAINER_SECURITY_STRINGS.length; i++) {
+    const value = section.nonEmpty(CONTAINER_SECURITY_STRINGS[i]![0]);
+    if (value !== undefined) run.add('--security-opt', `${CONTAINER_SECURITY_STRINGS[i]![1]}${value}`);
   }
 
   for (let device of section.allWords('AddDevice')) {
@@ -114,10 +116,7 @@ export function translateContainer(source: SourceUnit, ctx: TranslateContext): S
     for (const word of section.words(entry)) run.add('--mount', resolveMount(t, source, entry, word, ctx));
   }
 
-  for (const [key, flag] of HEALTH_FLAGS) {
-    const value = section.nonEmpty(key);
-    if (value !== undefined) run.add(flag, value);
-  }
+  addStrings(section, HEALTH_FLAGS, run);
 
   addPod(t, source, ctx, run);
   addPodmanArgs(section, run);

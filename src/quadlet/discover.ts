@@ -95,8 +95,11 @@ export function kindOf(name: string): Kind | undefined {
 
 /** Drop-in files for a unit: per file name the most specific folder wins, merged in name order. */
 export function findDropIns(name: string, dirs: string[]): string[] {
+  const present = dropInFolderNames(dirs);
+  if (present.size === 0) return []; // the usual case: no drop-ins anywhere
   const chosen = new Map<string, string>();
   for (const dropInDir of dropInDirNames(name)) {
+    if (!present.has(dropInDir)) continue;
     for (const dir of dirs) {
       if (!hasDirectory(dir, dropInDir)) continue;
       for (const file of listDir(`${dir}/${dropInDir}`)) {
@@ -106,6 +109,19 @@ export function findDropIns(name: string, dirs: string[]): string[] {
     }
   }
   return [...chosen.keys()].sort().map((file) => chosen.get(file)!);
+}
+
+const dropInFolders = new WeakMap<string[], Set<string>>();
+
+/** Names ending in ".d" in any of the folders (a superset of the drop-in folders), listed once per run. */
+function dropInFolderNames(dirs: string[]): Set<string> {
+  let names = dropInFolders.get(dirs);
+  if (names === undefined) {
+    names = new Set();
+    for (const dir of dirs) for (const entry of listDir(dir)) if (entry.name.endsWith('.d')) names.add(entry.name);
+    dropInFolders.set(dirs, names);
+  }
+  return names;
 }
 
 const indexes = new Map<string, Map<string, Dirent>>();

@@ -41,7 +41,9 @@ export function installLinks(unit: UnitFile, serviceFile: string, file = service
     seen.add(link);
     links.push({ link, target });
   };
-  for (const [key, suffix] of DIRECTORY_OF) {
+  for (let d = 0; d < DIRECTORY_OF.length; d++) {
+    const key = DIRECTORY_OF[d]![0];
+    const suffix = DIRECTORY_OF[d]![1];
     for (const value of unit.lookupAll('Install', key)) {
       for (const target of words(value)) {
         checkName(unit, key, target, file);

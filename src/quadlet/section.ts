@@ -27,7 +27,9 @@ export class Section {
   private assignments(key: string): readonly UnitEntry[] {
     if (this.index === undefined) {
       this.index = new Map();
-      for (const entry of sectionEntries(this.unit, this.name)) {
+      const entries = sectionEntries(this.unit, this.name);
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i]!;
         const list = this.index.get(entry.key);
         if (list === undefined) this.index.set(entry.key, [entry]);
         else list.push(entry);
@@ -60,7 +62,9 @@ export class Section {
 
   all(key: string): string[] {
     const list = this.allEntries(key);
-    return list.length === 0 ? [] : list.map((entry) => entry.value);
+    const values: string[] = [];
+    for (let i = 0; i < list.length; i++) values.push(list[i]!.value);
+    return values;
   }
 
   /** Values of a list setting: an empty assignment drops everything before it. */

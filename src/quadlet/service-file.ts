@@ -66,10 +66,12 @@ export class ServiceFile {
   /** All values in order; an empty value resets the list (systemd's list semantics). */
   lookupAll(section: string, key: string): string[] {
     let values: string[] = [];
-    for (const [k, v] of this.sections.find((candidate) => candidate.name === section)?.entries ?? []) {
-      if (k !== key) continue;
-      if (v === '') values = [];
-      else values.push(v);
+    const entries = this.sections.find((candidate) => candidate.name === section)?.entries ?? [];
+    for (let i = 0; i < entries.length; i++) {
+      if (entries[i]![0] !== key) continue;
+      const value = entries[i]![1];
+      if (value === '') values = [];
+      else values.push(value);
     }
     return values;
   }
@@ -79,12 +81,14 @@ export class ServiceFile {
   }
 
   toString(): string {
-    let text = '';
-    for (const { name, entries } of this.sections) {
-      if (text !== '') text += '\n';
-      text += '[' + name + ']\n';
-      for (let i = 0; i < entries.length; i++) text += entries[i]![0] + '=' + entries[i]![1] + '\n';
+    // join() makes one flat string; a `+=` rope would be kept (until written) as ~100 pieces.
+    const parts: string[] = [];
+    for (let s = 0; s < this.sections.length; s++) {
+      const { name, entries } = this.sections[s]!;
+      if (s > 0) parts.push('\n');
+      parts.push('[' + name + ']\n');
+      for (let i = 0; i < entries.length; i++) parts.push(entries[i]![0] + '=' + entries[i]![1] + '\n');
     }
-    return text;
+    return parts.join('');
   }
 }

@@ -27,14 +27,18 @@ export function validateSource(source: SourceUnit): void {
   const supported = SUPPORTED_KEYS[source.kind];
   const extension = `.${source.kind}`;
 
-  for (const section of source.unit.sectionNames()) {
+  const sections = source.unit.sectionNames();
+  for (let s = 0; s < sections.length; s++) { // index loops: the run is unoptimized, for-of allocates
+    const section = sections[s]!;
     if (section !== own && QUADLET_KIND_SECTIONS.has(section)) {
       const entry = sectionEntries(source.unit, section)[0];
       throw new QuadletError('quadlet-wrong-section', { file: source.name, line: entry?.line, section },
         `section [${section}] does not belong in a ${extension} file (its section is [${own}])`);
     }
     if (section === 'Unit' || section === 'Service' || section === 'Install') {
-      for (const entry of sectionEntries(source.unit, section)) {
+      const entries = sectionEntries(source.unit, section);
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i]!;
         if (supported.has(entry.key) && !SYSTEMD_KEYS_SHARED_WITH_QUADLET.has(entry.key) && !isSystemdKey(section, entry.key)) {
           throw new QuadletError('quadlet-wrong-section', whereEntry(entry, section, source.name),
             `key "${entry.key}" belongs in [${own}], not [${section}]`);
@@ -44,7 +48,9 @@ export function validateSource(source: SourceUnit): void {
   }
 
   const booleans = BOOLEAN_KEYS[source.kind];
-  for (const entry of sectionEntries(source.unit, own)) {
+  const ownEntries = sectionEntries(source.unit, own);
+  for (let i = 0; i < ownEntries.length; i++) {
+    const entry = ownEntries[i]!;
     if (!supported.has(entry.key)) {
       throw new QuadletError('quadlet-unknown-key', whereEntry(entry, own, source.name), `unknown key "${entry.key}"${hint(entry.key, source.kind)}`);
     }

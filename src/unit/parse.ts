@@ -114,10 +114,21 @@ export function parseUnitText(text: string, file: string): ParsedUnit {
 type Classified = BodyLine | { name: string; header: SectionHeader };
 
 function classify(logical: string, raw: string, eol: string, line: number, file: string, inSection: boolean): Classified {
-  const content = stripUnitWhitespace(logical);
-  if (content === '') return { kind: 'text', text: raw, eol };
-  const firstCode = content.charCodeAt(0);
+  // Bounds of the stripped line; an assignment is cut from them without slicing it out first.
+  let start = 0;
+  let end = logical.length;
+  while (start < end && isUnitWhitespace(logical.charCodeAt(start))) start++;
+  while (end > start && isUnitWhitespace(logical.charCodeAt(end - 1))) end--;
+  if (start === end) return { kind: 'text', text: raw, eol };
+  const firstCode = logical.charCodeAt(start);
   if (firstCode === HASH || firstCode === SEMICOLON) return { kind: 'text', text: raw, eol };
+  if (firstCode !== OPEN_BRACKET) {
+    const equals = logical.indexOf('=', start);
+    if (equals > start && equals < end && inSection) {
+      return { kind: 'entry', entry: { key: stripUnitWhitespace(logical, start, equals), value: stripUnitWhitespace(logical, equals + 1, end), file, line }, text: raw, eol };
+    }
+  }
+  const content = logical.slice(start, end);
   if (firstCode === OPEN_BRACKET) {
     if (content.length < 2 || content.charCodeAt(content.length - 1) !== CLOSE_BRACKET) {
       throw syntaxError(`unterminated section header ${show(content)}`, file, line);

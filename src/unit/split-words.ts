@@ -27,6 +27,24 @@ function isSeparator(code: number): boolean {
   return code === SPACE || code === TAB || code === LF || code === CR;
 }
 
+/** Quotes and backslashes are all that make splitting more than cutting at separators. */
+const SPECIAL = /["'\\]/;
+
+/** The common case (no quotes, no escapes): words are the runs between separators. */
+function splitPlain(value: string): string[] {
+  const words: string[] = [];
+  const length = value.length;
+  let i = 0;
+  while (i < length) {
+    while (i < length && isSeparator(value.charCodeAt(i))) i++;
+    if (i >= length) break;
+    const start = i;
+    while (i < length && !isSeparator(value.charCodeAt(i))) i++;
+    words.push(value.slice(start, i));
+  }
+  return words;
+}
+
 /** Collects a word's text; raw bytes from `\xHH`/`\nnn` are gathered and decoded as UTF-8 together. */
 class WordBuilder {
   private text = '';
@@ -62,6 +80,7 @@ class WordBuilder {
  * quotes and outside them. `""` is an empty word.
  */
 export function splitWords(value: string, options: SplitWordsOptions = {}): string[] {
+  if (!SPECIAL.test(value)) return splitPlain(value);
   const words: string[] = [];
   const length = value.length;
   let i = 0;

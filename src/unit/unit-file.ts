@@ -50,23 +50,31 @@ export class UnitFile {
 
   /** Section names in order of first appearance. */
   sectionNames(): string[] {
+    // Index loops throughout the lookups: the generator runs unoptimized, where for-of allocates.
     const names: string[] = [];
-    for (const group of this.groups) {
-      if (group.name !== undefined && !names.includes(group.name)) names.push(group.name);
+    for (let g = 0; g < this.groups.length; g++) {
+      const name = this.groups[g]!.name;
+      if (name !== undefined && !names.includes(name)) names.push(name);
     }
     return names;
   }
 
   hasSection(section: string): boolean {
-    return this.groups.some((group) => group.name === section);
+    for (let g = 0; g < this.groups.length; g++) if (this.groups[g]!.name === section) return true;
+    return false;
   }
 
   /** Every assignment of the section, in order (across repeated headers of the same section). */
   entries(section: string): UnitEntry[] {
     const result: UnitEntry[] = [];
-    for (const group of this.groups) {
+    for (let g = 0; g < this.groups.length; g++) {
+      const group = this.groups[g]!;
       if (group.name !== section) continue;
-      for (const line of group.lines) if (line.kind === 'entry') result.push(line.entry);
+      const lines = group.lines;
+      for (let l = 0; l < lines.length; l++) {
+        const line = lines[l]!;
+        if (line.kind === 'entry') result.push(line.entry);
+      }
     }
     return result;
   }
@@ -91,9 +99,12 @@ export class UnitFile {
   /** All assignments of a list setting; an empty assignment (`Key=`) drops everything before it. */
   lookupAllEntries(section: string, key: string): UnitEntry[] {
     let result: UnitEntry[] = [];
-    for (const group of this.groups) {
+    for (let g = 0; g < this.groups.length; g++) {
+      const group = this.groups[g]!;
       if (group.name !== section) continue;
-      for (const line of group.lines) {
+      const lines = group.lines;
+      for (let l = 0; l < lines.length; l++) {
+        const line = lines[l]!;
         if (line.kind !== 'entry' || line.entry.key !== key) continue;
         if (line.entry.value === '') result = [];
         else result.push(line.entry);
@@ -103,7 +114,10 @@ export class UnitFile {
   }
 
   lookupAll(section: string, key: string): string[] {
-    return this.lookupAllEntries(section, key).map((entry) => entry.value);
+    const entries = this.lookupAllEntries(section, key);
+    const values: string[] = [];
+    for (let i = 0; i < entries.length; i++) values.push(entries[i]!.value);
+    return values;
   }
 
   /** The last value as a systemd boolean; undefined when unset or reset to empty; UnitError on junk. */

@@ -89,6 +89,14 @@ test('read-only root, tmpfs, bind mounts (ro and rw)', async () => {
   assert.equal(fs.readFileSync(path.join(host, 'out.txt'), 'utf8'), 'c\n');
 });
 
+test('named volume: created on first use, filled from the image, kept across containers', async () => {
+  assert.equal(await ok(['run', '--rm', '--network=none', '-v', 'state:/usr/bin', w.images.files, 'sh', '-c', 'ls /usr/bin; echo kept > /usr/bin/f']), 'tool\n');
+  assert.equal(await ok(['run', '--rm', '--network=none', '--mount', 'type=volume,source=state,target=/v,ro', w.images.busybox, 'sh', '-c', 'ls /v; cat /v/f; touch /v/x 2>/dev/null || echo ro']), 'f\ntool\nkept\nro\n');
+  assert.match(await ok(['volume', 'ls']), /state/);
+  await ok(['volume', 'rm', 'state']);
+  assert.deepEqual(await w.leftovers(), []);
+});
+
 test('detached: ps, inspect, exec, logs, stop with StopSignal, start again, rm', async () => {
   const id = (await ok(['run', '-d', '--name', 'svc', '--network=none', '--label', 'app=web', w.images.service])).trim();
   assert.match(id, /^[0-9a-f]{64}$/);
