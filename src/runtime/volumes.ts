@@ -14,15 +14,15 @@ interface VolumeModule {
   copyUp(sourceDir: string, volume: { name: string; mountpoint: string }): Promise<void>;
 }
 
-// src/volume is written by another helper; loaded on demand so a container without named volumes never needs it.
-const VOLUME_MODULE = '../volume/index.js';
+// src/volume is loaded on demand so a container without named volumes never needs it; a literal
+// specifier, so the CLI bundle (package.json "build") carries it as a chunk.
 
 export async function resolveVolumeMounts(paths: StoragePaths, record: ContainerRecord, rootfs: string): Promise<{ source: string; destination: string; options: string[] }[]> {
   const wanted = record.options.mounts.filter((m) => m.kind === 'volume');
   if (wanted.length === 0) return [];
   let mod: VolumeModule;
   try {
-    mod = (await import(VOLUME_MODULE)) as VolumeModule;
+    mod = (await import('../volume/index.js')) as unknown as VolumeModule;
   } catch (cause) {
     throw new RuntimeError('volumes-unavailable', 'named volumes are not available in this build', { cause });
   }

@@ -15,7 +15,7 @@ interface ImageModule {
   ensureImage(reference: string, options: { paths: StoragePaths; policy: string; quiet?: boolean; onProgress?: (e: { phase: string; message: string; bytes?: number; total?: number }) => void }): Promise<RuntimeImage & { names: string[] }>;
 }
 // src/image is loaded only when a container is created: `ps`, `stop`, `rm` never pay for the registry client.
-const IMAGE_MODULE = '../../image/index.js';
+// A literal specifier, so the CLI bundle (package.json "build") carries it as a chunk.
 
 /**
  * Resolve and (per policy) pull the image. Under systemd a pull can outlast TimeoutStartSec:
@@ -23,7 +23,7 @@ const IMAGE_MODULE = '../../image/index.js';
  * in `systemctl status` (STATUS=).
  */
 export async function resolveImage(reference: string, policy: string, paths: StoragePaths): Promise<RuntimeImage> {
-  const mod = (await import(IMAGE_MODULE)) as ImageModule;
+  const mod = (await import('../../image/index.js')) as unknown as ImageModule;
   let lastSent = 0;
   let pending: Promise<void> = Promise.resolve();
   const underSystemd = Boolean(process.env.NOTIFY_SOCKET);
