@@ -7,7 +7,6 @@
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { NetworkError } from '../errors/index.js';
 import type { StoragePaths } from '../paths/index.js';
 import type { NetworkConfig } from './config.js';
@@ -118,6 +117,8 @@ async function runNetavark(paths: StoragePaths, settings: NetworkSettings, comma
     // teardown the next berth does from the recorded state.
     const argv = [settings.netavarkBinary, '--config', configDir, '--aardvark-binary', settings.aardvarkBinary, command, netnsPath];
     const [file, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv] : argv;
+    // execa is loaded here, not at the top: `berth run --network=none` never needs it.
+    const { execa } = await import('execa');
     const result = await execa(file, args, {
       input: JSON.stringify(input),
       reject: false,

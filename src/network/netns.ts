@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
+import { runProc } from '../runtime/proc.js';
 import { NetworkError } from '../errors/index.js';
 import type { StoragePaths } from '../paths/index.js';
 
@@ -19,21 +19,22 @@ export async function createNetns(file: string): Promise<void> {
   if (await isMounted(file)) throw new NetworkError('netns-exists', `network namespace ${file} already exists`, { context: { file } });
   await fs.rm(file, { force: true });
   await fs.writeFile(file, '', { flag: 'wx', mode: 0o444 });
-  try {
-    // unshare(1) bind-mounts the new namespace on the file; `ip link set lo up` runs inside it.
-    await execa('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
+  // unshare(1) bind-mounts the new namespace on the file; `ip link set lo up` runs inside it.
+  // (runProc, not execa: this is on every `berth run`'s start path, see runtime/proc.ts.)
+  const result = await runProc('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up']);
+  if (result.exitCode !== 0) {
     await removeNetns(file).catch(() => undefined);
-    throw new NetworkError('netns-create', `cannot create network namespace ${file}: ${(error as { stderr?: string }).stderr?.trim() || (error as Error).message}`, { context: { file }, cause: error });
+    const reason = result.stderr.trim() || result.error?.message || `unshare exited with code ${result.exitCode}`;
+    throw new NetworkError('netns-create', `cannot create network namespace ${file}: ${reason}`, { context: { file }, cause: result.error });
   }
 }
 
 /** Unmounts and deletes the namespace file; nothing to do when it is already gone. */
 export async function removeNetns(file: string): Promise<void> {
   if (await isMounted(file)) {
-    const result = await execa('umount', [file], { reject: false });
+    const result = await runProc('umount', [file]);
     if (result.exitCode !== 0 && (await isMounted(file))) {
-      const lazy = await execa('umount', ['-l', file], { reject: false });
+      const lazy = await runProc('umount', ['-l', file]);
       if (lazy.exitCode !== 0) {
         throw new NetworkError('netns-remove', `cannot unmount network namespace ${file}: ${lazy.stderr.trim()}`, { context: { file } });
       }
