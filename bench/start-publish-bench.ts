@@ -119,6 +119,50 @@ async function main(): Promise<void> {
     const pairs = split.trim().split('\n').map((l) => l.split(' ').map((n) => Number(n) / 1e6));
     rows.push(stats('netavark setup alone', pairs.map((p) => p[0])), stats('netavark teardown alone', pairs.map((p) => p[1])));
 
+    // Inside each engine's `run -p`: netavark behind a wrapper that logs when setup and teardown
+    // start and end, next to when the command itself starts and ends.
+    const wrapDir = path.join(work, 'wrap');
+    const log = path.join(wrapDir, 'log');
+    fs.mkdirSync(wrapDir);
+    fs.writeFileSync(path.join(wrapDir, 'netavark'), `#!/bin/sh\nt0=$(date +%s%N)\n${NETAVARK} "$@"\nrc=$?\nfor a; do case "$a" in setup|teardown) echo "$a $t0 $(date +%s%N)" >> ${log};; esac; done\nexit $rc\n`, { mode: 0o755 });
+    const wrapConf = path.join(work, 'containers-wrap.conf');
+    fs.writeFileSync(wrapConf, `[network]\nnetwork_backend = "netavark"\n[engine]\nhelper_binaries_dir = ["${wrapDir}"]\n`);
+    const inside: Record<string, { setup: number[]; teardown: number[]; teardownAfterExit: number; before: number[]; after: number[] }> = {};
+    for (const [engine, cmd, extra] of [['berth', berth, ''], ['podman', podman, ' --cgroups=disabled']] as const) {
+      fs.writeFileSync(log, '');
+      await must(`export BERTH_NETAVARK=${wrapDir}/netavark CONTAINERS_CONF=${wrapConf}; for i in $(seq ${runs}); do echo "run $(date +%s%N)" >> ${log}; ${cmd} run --rm -p ${PORT}:80${extra} ${image} true || exit 1; echo "end $(date +%s%N)" >> ${log}; done; sleep 1`);
+      const entry = { setup: [] as number[], teardown: [] as number[], teardownAfterExit: 0, before: [] as number[], after: [] as number[] };
+      const lines = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' '));
+      // Per run: command start -> setup start (the engine's work before netavark), teardown end -> exit.
+      let runStart = 0;
+      let teardownEnd = 0;
+      for (const [kind, a, b] of lines) {
+        if (kind === 'run') runStart = Number(a);
+        if (kind === 'setup') entry.before.push((Number(a) - runStart) / 1e6);
+        if (kind === 'teardown') teardownEnd = Number(b);
+        if (kind === 'end' && teardownEnd) { entry.after.push((Number(a) - teardownEnd) / 1e6); teardownEnd = 0; }
+      }
+      for (const [i, [kind, a, b]] of lines.entries()) {
+        if (kind === 'setup') entry.setup.push((Number(b) - Number(a)) / 1e6);
+        if (kind === 'teardown') {
+          entry.teardown.push((Number(b) - Number(a)) / 1e6);
+          // Logged when it ends: after an "end" line means after the command had exited.
+          if (lines.slice(0, i).reverse().find((l) => l[0] === 'end' || l[0] === 'run')?.[0] === 'end') entry.teardownAfterExit++;
+        }
+      }
+      inside[engine] = entry;
+      if (!entry.setup.length || !entry.teardown.length) throw new Error(`${engine} did not run netavark through the wrapper (${wrapDir})`);
+      rows.push(
+        stats(`${engine} run -p: start → its netavark setup begins`, entry.before),
+        stats(`${engine} run -p: its netavark setup`, entry.setup),
+        stats(`${engine} run -p: its netavark teardown`, entry.teardown),
+        stats(`${engine} run -p: teardown done → exit`, entry.after),
+      );
+    }
+    for (const [engine, e] of Object.entries(inside)) {
+      notes.push(`${engine}: ${e.setup.length} netavark setups and ${e.teardown.length} teardowns in ${runs} \`run --rm -p\`; teardowns that ended after the command had exited: ${e.teardownAfterExit}`);
+    }
+
     // Nothing of either engine's containers is left in this namespace: no veth, no DNAT rule.
     const links = execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' }).trim().split('\n').map((l) => l.split(/\s+/)[0]);
     const dnat = execFileSync('sh', ['-c', `iptables-save -t nat | grep -c -- "--dport ${PORT}" || true`], { encoding: 'utf8' }).trim();
@@ -138,6 +182,7 @@ async function main(): Promise<void> {
   const berthNone = med('berth run --rm --network=none');
   const podmanNone = med('podman run --rm --network=none');
   const netavark = med('netavark setup') - med('unshare --net sh -c true');
+  const podmanRest = podmanPub - podmanNone - med('podman run -p: its netavark setup') - med('podman run -p: its netavark teardown');
   const section = [
     '## start with a published port',
     '',
@@ -155,10 +200,14 @@ async function main(): Promise<void> {
     `berth / podman with \`-p\` (medians): ${(berthPub / podmanPub).toFixed(2)} (${(berthPubNoCg / podmanPub).toFixed(2)} with --cgroups=disabled on both; goal ≤ 0.5).`,
     `With --network=none: ${(berthNone / podmanNone).toFixed(2)}.`,
     '',
-    `Where the time goes: publishing a port costs berth ${(berthPub - berthNone).toFixed(0)} ms and Podman ${(podmanPub - podmanNone).toFixed(0)} ms over --network=none`,
-    `(medians); netavark's own setup + teardown of one container (bridge, veth, one port's iptables rules) takes ${netavark.toFixed(0)} ms`,
-    `(its row minus the \`unshare --net\` baseline; timed apart, ${runs} times: setup ${med('netavark setup alone').toFixed(0)} ms, teardown ${med('netavark teardown alone').toFixed(0)} ms),`,
-    `so each engine's own work around it (network namespace, IPAM, state) adds ${(berthPub - berthNone - netavark).toFixed(0)} ms for berth and ${(podmanPub - podmanNone - netavark).toFixed(0)} ms for Podman.`,
+    `Where the time goes: publishing a port costs berth ${(berthPub - berthNone).toFixed(0)} ms and Podman ${(podmanPub - podmanNone).toFixed(0)} ms over --network=none (medians).`,
+    `netavark alone, setup + teardown of one container (bridge, veth, one port's iptables rules) in a fresh namespace, takes ${netavark.toFixed(0)} ms`,
+    `(setup ${med('netavark setup alone').toFixed(0)} ms, teardown ${med('netavark teardown alone').toFixed(0)} ms). Timed inside the engines' own \`run --rm -p\` (netavark behind a logging wrapper):`,
+    `berth's netavark setup ${med('berth run -p: its netavark setup').toFixed(0)} ms + teardown ${med('berth run -p: its netavark teardown').toFixed(0)} ms, Podman's ${med('podman run -p: its netavark setup').toFixed(0)} ms + ${med('podman run -p: its netavark teardown').toFixed(0)} ms;`,
+    `the rest of each engine's extra (its own network namespace, IPAM, state, and what it overlaps) is ${(berthPub - berthNone - med('berth run -p: its netavark setup') - med('berth run -p: its netavark teardown')).toFixed(0)} ms for berth`,
+    `and ${podmanRest.toFixed(0)} ms for Podman${podmanRest < 0 ? ' (negative: work overlapped with, or saved against, the --network=none path)' : ''}.`,
+    `berth calls netavark setup ${med('berth run -p: start').toFixed(0)} ms after it starts (its whole --network=none run takes ${berthNone.toFixed(0)} ms), Podman after ${med('podman run -p: start').toFixed(0)} ms;`,
+    `both then spend about the same time inside netavark, teardown (≈ ${med('netavark teardown alone').toFixed(0)} ms alone) being the larger part of it.`,
     '',
     ...notes.map((n) => `- ${n}`),
     '',

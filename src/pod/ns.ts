@@ -6,7 +6,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { PodError } from '../errors/index.js';
 import type { StoragePaths } from '../paths/index.js';
 import { podRunDir } from './store.js';
@@ -45,6 +44,7 @@ export async function createPodNamespaces(paths: StoragePaths, pod: PodRecord): 
   const flags = kinds.map((k) => `--${k}=${podNsPath(paths, pod.id, k)}`);
   // Setting the hostname needs a command run inside the new UTS namespace; `true` otherwise.
   const command = kinds.includes('uts') ? ['hostname', pod.hostname] : ['true'];
+  const { execa } = await import('execa'); // loaded lazily: `berth run` without a pod never needs it
   const result = await execa('unshare', [...flags, ...command], { reject: false, stdio: ['ignore', 'pipe', 'pipe'] });
   if (result.exitCode !== 0) {
     await removePodNamespaces(paths, pod.id).catch(() => undefined);
@@ -57,6 +57,7 @@ export async function removePodNamespaces(paths: StoragePaths, podId: string): P
   for (const k of OWN_KINDS) {
     const file = podNsPath(paths, podId, k);
     if (isMountPoint(file)) {
+      const { execa } = await import('execa');
       const r = await execa('umount', [file], { reject: false });
       if (r.exitCode !== 0 && isMountPoint(file)) await execa('umount', ['-l', file], { reject: false });
     }

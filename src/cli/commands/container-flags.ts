@@ -100,9 +100,23 @@ export interface ParsedRun { options: ContainerOptions; image: string; pull: 'al
 export function containerCommandBuilder(y: Argv): Argv {
   // The flags are parsed from the raw tokens (argv-split.ts); yargs needs the table only to print
   // help, and registering ~60 options makes every parse render the help text (~150 ms).
+  // `--help` is berth's only before the image name: `berth run IMAGE sh --help` belongs to the container.
+  if (helpBeforeImage(process.argv.slice(2))) return containerFlags(y) as unknown as Argv;
   const helpWanted = process.argv.includes('--help') || process.argv.includes('-h') || process.argv.includes('help');
   const base = y.parserConfiguration({ 'halt-at-non-option': true, 'populate--': true });
   return (helpWanted ? containerFlags(base) : base) as unknown as Argv;
+}
+
+/** True when `--help` comes after `run`/`create` and before the first non-flag word (the image).
+ *  (`-h` is `--hostname` for run/create, as in Podman.) */
+export function helpBeforeImage(tokens: string[]): boolean {
+  const at = tokens.findIndex((t) => t === 'run' || t === 'create');
+  if (at < 0) return false;
+  for (const t of tokens.slice(at + 1)) {
+    if (t === '--help') return true;
+    if (t === '--' || !t.startsWith('-')) return false;
+  }
+  return false;
 }
 
 export async function parseRunCommandLine(argv: Record<string, unknown>, commandName: string, env: NodeJS.ProcessEnv = process.env): Promise<ParsedRun> {

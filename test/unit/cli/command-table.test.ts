@@ -35,3 +35,14 @@ test('bin/berth.js from another directory: help lists every command, version is 
   fs.rmSync('/var/tmp/berth-cli-table-test', { recursive: true, force: true });
   assert.match(ps, /^CONTAINER ID/);
 });
+
+test('run --help before the image prints run\'s help; after the image it belongs to the container', async () => {
+  const { helpBeforeImage } = await import('../../../src/cli/commands/container-flags.js');
+  assert.equal(helpBeforeImage(['run', '--help']), true);
+  assert.equal(helpBeforeImage(['--root', '/r', 'create', '--rm', '--help']), true);
+  assert.equal(helpBeforeImage(['run', 'img', 'sh', '--help']), false);
+  assert.equal(helpBeforeImage(['run', '-h', 'box', 'img']), false, '-h is --hostname for run, as in Podman');
+  const out = execFileSync(process.execPath, [`${repo}bin/berth.js`, 'run', '--help'], { cwd: '/', encoding: 'utf8' });
+  assert.match(out, /berth run \[image\] \[command\.\.\]/);
+  assert.match(out, /--publish/);
+});
