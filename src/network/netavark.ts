@@ -115,10 +115,12 @@ async function runNetavark(paths: StoragePaths, settings: NetworkSettings, comma
   return withFileLock(path.join(configDir, '.berth.lock'), async () => {
     // If berth is killed mid-call, netavark dies with it (setpriv --pdeathsig) instead of racing the
     // teardown the next berth does from the recorded state.
+    if (process.env.BERTH_NETPERF) console.error('NP', 'nv-lock-acquired', performance.now().toFixed(1)); // NETPERF-TMP
     const argv = [settings.netavarkBinary, '--config', configDir, '--aardvark-binary', settings.aardvarkBinary, command, netnsPath];
     const [file, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv] : argv;
     // execa is loaded here, not at the top: `berth run --network=none` never needs it.
     const { execa } = await import('execa');
+    if (process.env.BERTH_NETPERF) console.error('NP', 'execa-imported', performance.now().toFixed(1)); // NETPERF-TMP
     const result = await execa(file, args, {
       input: JSON.stringify(input),
       reject: false,
