@@ -17,22 +17,16 @@ import { teardownContainerNetwork } from './teardown.js';
 import type { ContainerNetworkRequest, ContainerNetworkResult } from './types.js';
 
 export async function setupBridge(paths: StoragePaths, req: ContainerNetworkRequest, wanted: Extract<NetworkMode, { kind: 'bridge' }>['networks']): Promise<ContainerNetworkResult> {
-  if (process.env.BERTH_NETPERF) console.error('NP', 'bridge-start', performance.now().toFixed(1)); // NETPERF-TMP
   const settings = loadNetworkSettings();
-  if (process.env.BERTH_NETPERF) console.error('NP', 'settings-loaded', performance.now().toFixed(1)); // NETPERF-TMP
   const networks: NetworkConfig[] = [];
   for (const attachment of wanted) networks.push(await requireNetwork(paths, attachment.name));
-  if (process.env.BERTH_NETPERF) console.error('NP', 'networks-loaded', performance.now().toFixed(1)); // NETPERF-TMP
   const netnsPath = netnsPathFor(paths, req.containerId);
   const shortId = req.containerId.slice(0, 12);
 
   try {
     const state = await ipamLock(paths, async () => {
-      if (process.env.BERTH_NETPERF) console.error('NP', 'lock-acquired', performance.now().toFixed(1)); // NETPERF-TMP
       const claims = (await listNetworkStates(paths)).filter((s) => s.containerId !== req.containerId);
-      if (process.env.BERTH_NETPERF) console.error('NP', 'states-listed', performance.now().toFixed(1)); // NETPERF-TMP
       const ports = await reserveHostPorts(req.ports, claims);
-      if (process.env.BERTH_NETPERF) console.error('NP', 'ports-reserved', performance.now().toFixed(1)); // NETPERF-TMP
       const attachments = [];
       for (const [index, attachment] of wanted.entries()) {
         const network = networks[index];
@@ -40,7 +34,6 @@ export async function setupBridge(paths: StoragePaths, req: ContainerNetworkRequ
         const aliases = [...new Set([...attachment.aliases, shortId])];
         attachments.push({ network, interfaceName: attachment.interfaceName ?? `eth${index}`, ips, aliases, staticMac: attachment.staticMac });
       }
-      if (process.env.BERTH_NETPERF) console.error('NP', 'ips-allocated', performance.now().toFixed(1)); // NETPERF-TMP
       const upstream = req.dns?.filter((s) => !s.startsWith('127.'));
       const input = buildNetavarkInput({ containerId: req.containerId, containerName: req.containerName, hostname: req.hostname, attachments, ports, dnsServers: upstream });
       const recorded: ContainerNetworkState = {
@@ -51,11 +44,8 @@ export async function setupBridge(paths: StoragePaths, req: ContainerNetworkRequ
       return recorded;
     });
 
-    if (process.env.BERTH_NETPERF) console.error('NP', 'lock-released', performance.now().toFixed(1)); // NETPERF-TMP
     await createNetns(netnsPath);
-    if (process.env.BERTH_NETPERF) console.error('NP', 'netns-created', performance.now().toFixed(1)); // NETPERF-TMP
     const status = await netavarkSetup(paths, settings, netnsPath, state.netavark!);
-    if (process.env.BERTH_NETPERF) console.error('NP', 'netavark-done', performance.now().toFixed(1)); // NETPERF-TMP
     const result = bridgeResult(req, netnsPath, networks, state, status);
     await writeNetworkState(paths, { ...state, phase: 'ready', result });
     return result;

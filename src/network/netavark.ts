@@ -8,6 +8,7 @@ import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { NetworkError } from '../errors/index.js';
+import { runProc } from '../runtime/proc.js';
 import type { StoragePaths } from '../paths/index.js';
 import type { NetworkConfig } from './config.js';
 import type { PortMapping } from './publish.js';
@@ -115,24 +116,20 @@ async function runNetavark(paths: StoragePaths, settings: NetworkSettings, comma
   return withFileLock(path.join(configDir, '.berth.lock'), async () => {
     // If berth is killed mid-call, netavark dies with it (setpriv --pdeathsig) instead of racing the
     // teardown the next berth does from the recorded state.
-    if (process.env.BERTH_NETPERF) console.error('NP', 'nv-lock-acquired', performance.now().toFixed(1)); // NETPERF-TMP
     const argv = [settings.netavarkBinary, '--config', configDir, '--aardvark-binary', settings.aardvarkBinary, command, netnsPath];
     const [file, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv] : argv;
-    // execa is loaded here, not at the top: `berth run --network=none` never needs it.
-    const { execa } = await import('execa');
-    if (process.env.BERTH_NETPERF) console.error('NP', 'execa-imported', performance.now().toFixed(1)); // NETPERF-TMP
-    const result = await execa(file, args, {
+    // node:child_process directly (runProc), not execa: this is on every `berth run -p`'s start
+    // path and loading execa's module graph costs more than the call itself.
+    // aardvark-dns, started by netavark, must not hold our pipes open (runProc waits for them).
+    const result = await runProc(file, args, {
       input: JSON.stringify(input),
-      reject: false,
-      // aardvark-dns, started by netavark, must not hold our pipes open.
-      stdout: 'pipe',
-      stderr: 'pipe',
-      env: { RUST_LOG: process.env.RUST_LOG ?? 'warn' },
-      timeout: 60_000,
-    }).catch((error: unknown) => {
-      throw new NetworkError('netavark-missing', `cannot run ${settings.netavarkBinary}: ${(error as Error).message}`, { cause: error });
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+      timeoutMs: 60_000,
     });
-    if (result.exitCode !== 0 || result.failed) {
+    if (result.error) {
+      throw new NetworkError('netavark-missing', `cannot run ${settings.netavarkBinary}: ${result.error.message}`, { cause: result.error });
+    }
+    if (result.exitCode !== 0) {
       throw new NetworkError(`netavark-${command}`, `netavark ${command} failed for container ${input.container_name}: ${netavarkMessage(result.stdout, result.stderr)}`, {
         context: { container: input.container_name },
       });

@@ -90,7 +90,6 @@ export interface PreparedBundle { bundle: string; spec: OciSpec; network: Contai
 
 /** Each step records itself in `state` before it acts, so cleanupRuntime can undo after a crash. */
 export async function prepareBundle(paths: StoragePaths, record: ContainerRecord, state: RunState): Promise<PreparedBundle> {
-  if (process.env.BERTH_NETPERF) console.error('NP', 'prepare-start', performance.now().toFixed(1)); // NETPERF-TMP
   const dir = containerDir(paths, record.id);
   const runDir = containerRunDir(paths, record.id);
   fs.mkdirSync(runDir, { recursive: true });
@@ -115,10 +114,8 @@ export async function prepareBundle(paths: StoragePaths, record: ContainerRecord
 
   state.mounted = true;
   writeState(paths, record.id, state);
-  if (process.env.BERTH_NETPERF) console.error('NP', 'mount-start', performance.now().toFixed(1)); // NETPERF-TMP
   const rootfs = await mountRootfs(dir, record.image.layerDirs);
 
-  if (process.env.BERTH_NETPERF) console.error('NP', 'mounted', performance.now().toFixed(1)); // NETPERF-TMP
   const hostname = record.options.hostname ?? (mode.kind === 'host' ? fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : record.id.slice(0, 12));
   state.networkSetUp = true;
   writeState(paths, record.id, state);
@@ -126,7 +123,6 @@ export async function prepareBundle(paths: StoragePaths, record: ContainerRecord
     containerId: record.id, containerName: record.name, mode, ports, hostname,
     dns: record.options.dns, dnsSearch: record.options.dnsSearch, dnsOptions: record.options.dnsOptions, addHosts: record.options.addHosts,
   });
-  if (process.env.BERTH_NETPERF) console.error('NP', 'network-done', performance.now().toFixed(1)); // NETPERF-TMP
   state.netnsPath = network.netnsPath;
   state.ports = network.ports;
   state.ips = network.ips;
@@ -153,7 +149,6 @@ export async function prepareBundle(paths: StoragePaths, record: ContainerRecord
   checkCommand(rootfs, spec.process.args[record.options.init ? 2 : 0], spec.process.env, spec.process.cwd, mountPoints);
   checkWorkdir(rootfs, spec.process.cwd, record);
 
-  if (process.env.BERTH_NETPERF) console.error('NP', 'spec-built', performance.now().toFixed(1)); // NETPERF-TMP
   const bundle = bundleDir(paths, record.id);
   fs.mkdirSync(bundle, { recursive: true });
   fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));

@@ -40,9 +40,7 @@ export const runCommand: CommandModule<object, Record<string, unknown>> = {
   describe: 'Run a command in a new container',
   builder: (y: Argv) => containerCommandBuilder(y),
   handler: async (argv) => {
-    if (process.env.BERTH_NETPERF) console.error('NP', 'run-handler', performance.now().toFixed(1)); // NETPERF-TMP
     const parsed = await parseRunCommandLine(argv, 'run');
-    if (process.env.BERTH_NETPERF) console.error('NP', 'parsed', performance.now().toFixed(1)); // NETPERF-TMP
     const record = await createFromArgs(parsed);
     const { paths } = parsed;
     if (!parsed.detach) {
