@@ -163,3 +163,38 @@ test('ten start/stop cycles in a row: none fails or times out', async () => {
   await assertClean();
   process.stderr.write(`# systemctl start (ms): ${starts.join(' ')}\n`);
 });
+
+test('Notify=true: the container\'s own READY (sent to crun\'s notify socket) decides readiness; no READY times out', async () => {
+  // busybox has no systemd-notify, but its logger sends one datagram to /dev/log: pointed at the
+  // notify socket, `logger READY=1` is a notification (crun looks for READY=1 in what it receives).
+  await writeUnit('/etc/containers/systemd', 'ntfy.container', [
+    '[Container]', `Image=${image}`, 'Network=none', 'Notify=true', 'RunInit=yes', 'Entrypoint=sh',
+    'Exec=-c "echo socket=$$NOTIFY_SOCKET; echo before-ready; sleep 2; ln -sf $$NOTIFY_SOCKET /dev/log && logger READY=1; echo after-ready; exec sleep 1000"', '',
+  ].join('\n'));
+  await writeUnit('/etc/containers/systemd', 'mute.container', [
+    '[Container]', `Image=${image}`, 'Network=none', 'Notify=true', 'RunInit=yes', 'Entrypoint=sleep', 'Exec=1000',
+    '[Service]', 'TimeoutStartSec=5', '',
+  ].join('\n'));
+  await box.systemctl('daemon-reload');
+  assert.match((await box.exec(['systemctl', 'cat', 'ntfy.service'])).stdout, /--sdnotify=container/);
+  const t0 = Date.now();
+  await box.systemctl('start', 'ntfy.service');
+  const took = Date.now() - t0;
+  assert.ok(took >= 2000, `systemctl start returned after ${took} ms, before the container's READY`);
+  const p = await show('ntfy.service', 'ActiveState,ExecMainStartTimestampMonotonic,ActiveEnterTimestampMonotonic');
+  assert.equal(p.ActiveState, 'active');
+  assert.ok(Number(p.ActiveEnterTimestampMonotonic) - Number(p.ExecMainStartTimestampMonotonic) >= 2_000_000, JSON.stringify(p));
+  const journal = await box.waitForJournal('ntfy.service', /after-ready/);
+  assert.match(journal, /socket=\/\S+/);
+  assert.match(journal, /before-ready[\s\S]*after-ready/);
+  await box.systemctl('stop', 'ntfy.service');
+
+  const t1 = Date.now();
+  const mute = await box.exec(['systemctl', 'start', 'mute.service'], { check: false, timeoutMs: 30_000 });
+  assert.notEqual(mute.exitCode, 0);
+  assert.ok(Date.now() - t1 >= 5000);
+  await box.waitForState('mute.service', 'failed');
+  assert.equal((await show('mute.service', 'Result')).Result, 'timeout');
+  await box.exec(['systemctl', 'reset-failed', 'mute.service']);
+  await assertClean();
+});

@@ -6,7 +6,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startWorld, TERM_AWARE, type World } from './harness.js';
+import { startWorld, BERTH, TERM_AWARE, type World } from './harness.js';
 
 let w: World;
 test.before(async () => {
@@ -208,5 +208,26 @@ test('after a crash: a dead container and state from a previous boot are recogni
   fs.writeFileSync(stateFile, JSON.stringify({ ...state, bootId: 'a-previous-boot' }));
   assert.equal(await ok(['inspect', '--format', '{{.State.Status}}', 'crashy']), 'exited\n');
   await ok(['rm', '-f', 'crashy']);
+  assert.deepEqual(await w.leftovers(), []);
+});
+
+test('exec -t: the process gets its own pty when berth runs on a terminal, no terminal without -t; exit status passes through', async () => {
+  await ok(['run', '-d', '--name', 'ttysvc', '--network=none', w.images.service]);
+  // berth itself needs a terminal for -t: run it under script(1), as from an interactive shell;
+  // `tty` first prints that outer terminal.
+  const underTerminal = (args: string) => w.ns.exec(['script', '-q', '-e', '-c', `tty; ${process.execPath} ${BERTH} --root=${w.dir}/root --runroot=${w.dir}/run ${args}`, '/dev/null'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/root' } });
+  const withTty = await underTerminal("exec -t ttysvc sh -c '[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo fds-are-terminals; readlink /proc/self/fd/0'");
+  assert.equal(withTty.exitCode, 0, withTty.stdout + withTty.stderr);
+  const [outer, ...inner] = withTty.stdout.split(/\r?\n/).map((l) => l.replace(/^\0|^\^@/, '')).filter(Boolean);
+  assert.match(outer, /^\/dev\/pts\/\d+$/);
+  assert.equal(inner[0], 'fds-are-terminals', withTty.stdout);
+  assert.match(inner[1], /^\/dev\/pts\/\d+$/, withTty.stdout);
+  assert.notEqual(inner[1], outer, 'exec -t gives the process a pty of its own, not berth\'s terminal');
+  const withoutTty = await underTerminal('exec ttysvc tty');
+  assert.equal(withoutTty.exitCode, 1);
+  assert.match(withoutTty.stdout, /^not a tty\r?$/m);
+  assert.equal((await underTerminal("exec -t ttysvc sh -c 'exit 5'")).exitCode, 5);
+  assert.equal((await underTerminal("exec ttysvc sh -c 'exit 6'")).exitCode, 6);
+  await ok(['rm', '-f', 'ttysvc']);
   assert.deepEqual(await w.leftovers(), []);
 });
