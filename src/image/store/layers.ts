@@ -96,7 +96,7 @@ export async function streamLayerLocked(layout: StoreLayout, request: StreamLaye
 
   const tmp = await prepareLayerTemp(layout, chainHex);
   // The extractor reads from this pipe; its buffers bound what is in flight (backpressure).
-  const pipe = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const pipe = new PassThrough({ highWaterMark: 256 * 1024 });
   pipe.on('error', () => undefined); // the extractor sees errors through its iterator
   let sourceFailed = false;
   let refused: unknown;
