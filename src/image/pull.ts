@@ -2,8 +2,8 @@
  * Pulling an image into the store: resolve the name (aliases, search registries, a prompt), walk
  * each candidate's sources (mirrors, then the registry), fetch the manifest (choosing this
  * machine's platform from an index), then the config and the layers (bounded parallelism, retries,
- * Range resume), unpacking layers as soon as every layer below them has arrived, and record the
- * image. A failed pull records nothing.
+ * Range resume), each layer unpacked while it downloads (a resumed one from its file afterwards),
+ * and record the image. A failed pull records nothing.
  */
 import { ImageError, redact } from '../errors/index.js';
 import { getCredentials, type Credentials } from './auth.js';

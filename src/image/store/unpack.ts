@@ -17,7 +17,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ImageError } from '../../errors/index.js';
-import { decompressStream, detectCompression, openUncompressed, type Compression } from './compression.js';
+import { decompressStream, type Compression } from './compression.js';
 import { readTar, type TarEntry } from './tar-reader.js';
 
 export interface UnpackOptions {
@@ -51,8 +51,7 @@ type NodeKind = 'dir' | 'file' | 'symlink' | 'other' | 'whiteout';
 interface Meta { uid: number; gid: number; mode: number; mtime: number }
 
 export async function unpackLayerFile(blobFile: string, dest: string, options: UnpackOptions = {}): Promise<UnpackResult> {
-  const compression = await detectCompression(blobFile);
-  return unpackUncompressed(openUncompressed(blobFile, compression), compression, dest, { ...options, layer: options.layer ?? blobFile });
+  return unpackLayerStream(fs.createReadStream(blobFile, { highWaterMark: 256 * 1024 }), dest, { ...options, layer: options.layer ?? blobFile });
 }
 
 /**
@@ -62,10 +61,7 @@ export async function unpackLayerFile(blobFile: string, dest: string, options: U
  */
 export async function unpackLayerStream(source: AsyncIterable<Uint8Array>, dest: string, options: UnpackOptions = {}): Promise<UnpackResult> {
   let compression: Compression = 'none';
-  return unpackUncompressed(decompressStream(source, (c) => (compression = c)), () => compression, dest, options);
-}
-
-async function unpackUncompressed(tar: AsyncIterable<Buffer>, compression: Compression | (() => Compression), dest: string, options: UnpackOptions): Promise<UnpackResult> {
+  const tar = decompressStream(source, (c) => (compression = c));
   const hash = crypto.createHash('sha256');
   async function* hashed(): AsyncGenerator<Buffer> {
     for await (const chunk of tar) {
@@ -82,7 +78,7 @@ async function unpackUncompressed(tar: AsyncIterable<Buffer>, compression: Compr
     });
   }
   await writer.finish();
-  return { diffId, compression: typeof compression === 'function' ? compression() : compression, size: writer.size, entries: writer.entries, warnings: writer.warnings };
+  return { diffId, compression, size: writer.size, entries: writer.entries, warnings: writer.warnings };
 }
 
 export class LayerWriter {
