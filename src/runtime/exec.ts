@@ -9,7 +9,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { RuntimeError } from '../errors/index.js';
 import type { StoragePaths } from '../paths/index.js';
 import type { ContainerRecord } from './types.js';
@@ -19,6 +18,7 @@ import { readState, bundleDir, containerDir } from './state.js';
 import { checkCommand } from './command-check.js';
 import { rootfsDirs } from './rootfs.js';
 import type { OciSpec } from './oci-config.js';
+import { PYTHON, helperScript } from './helpers.js';
 
 function readSpec(paths: StoragePaths, record: ContainerRecord): OciSpec | undefined {
   try { return JSON.parse(fs.readFileSync(path.join(bundleDir(paths, record.id), 'config.json'), 'utf8')) as OciSpec; } catch { return undefined; }
@@ -33,10 +33,6 @@ function precheckExec(paths: StoragePaths, record: ContainerRecord, command: str
 
 export interface ExecOptions { tty?: boolean; interactive?: boolean; env?: Record<string, string>; user?: string; workdir?: string; privileged?: boolean }
 
-/** dist/src/runtime/ and dist/bundle/cli/ are both three levels below the checkout. */
-const CONSOLE_RELAY = fileURLToPath(new URL('../../../src/runtime/console-relay.py', import.meta.url));
-/** Debian's python3 (package python3), not whatever `python3` a user's PATH finds first. */
-const PYTHON = process.env.BERTH_PYTHON || '/usr/bin/python3';
 
 export function crunExecArgs(paths: StoragePaths, record: ContainerRecord, argv: string[], o: ExecOptions, consoleSocket?: string): string[] {
   const args = [...crunGlobalArgs(crunContext(paths, record)), 'exec'];
@@ -91,7 +87,7 @@ async function execWithTerminal(paths: StoragePaths, record: ContainerRecord, ar
   fs.mkdirSync(path.join(paths.runroot, 'exec'), { recursive: true, mode: 0o700 });
   const dir = fs.mkdtempSync(path.join(paths.runroot, 'exec', 'x'));
   const socket = path.join(dir, 'sock');
-  const relayArgs = [CONSOLE_RELAY, socket, ...(o.interactive ? ['--stdin'] : []), '--', crunBinary(), ...crunExecArgs(paths, record, argv, o, socket)];
+  const relayArgs = [helperScript('console-relay.py'), socket, ...(o.interactive ? ['--stdin'] : []), '--', crunBinary(), ...crunExecArgs(paths, record, argv, o, socket)];
   try {
     return await new Promise((resolve, reject) => {
       const child = spawn(PYTHON, relayArgs, { stdio: ['inherit', 'inherit', 'pipe'] });

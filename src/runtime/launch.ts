@@ -18,8 +18,9 @@
  *             signal goes through crun's forwarding. Not taken.
  *  monitor  (`-d` outside systemd): a small `sh` runs `crun run` in the foreground, writes the
  *           exit code to <runroot>/containers/<id>/exit and runs `berth cleanup`; container output
- *           goes to <root>/containers/<id>/ctr.log. This is the conmon role, only where no
- *           service manager can take it.
+ *           goes through log-writer.py (timestamped records, Podman's k8s-file format) to
+ *           <root>/containers/<id>/ctr.log. This is the conmon role, only where no service
+ *           manager can take it.
  *  foreground (no -d): `crun run` as berth's child with berth's stdio; berth returns its exit code.
  */
 import fs from 'node:fs';
@@ -36,6 +37,7 @@ import { crunBinary, crunCreate, crunError, crunRunArgs, crunStart, readCrunLog 
 import { sdNotify } from './notify.js';
 import { cleanupRuntime, crunContext, withContainerLock } from './lifecycle.js';
 import { moveSelfToLeaf } from './cgroups.js';
+import { PYTHON, helperScript } from './helpers.js';
 
 export type LaunchMode = 'foreground' | 'detached';
 export interface StartResult { pid: number; supervisor: NonNullable<RunState['supervisor']>; exitCode?: number }
@@ -129,7 +131,7 @@ function globalFlags(paths: StoragePaths): string[] {
 async function startMonitor(paths: StoragePaths, record: ContainerRecord, bundle: string, pidPath: string, crunLog: string, env: NodeJS.ProcessEnv): Promise<number> {
   const log = fs.openSync(logFile(paths, record.id), 'a');
   const script = '"$@"; echo $? > "$BERTH_EXIT_FILE"; exec "$BERTH_NODE" "$BERTH_BIN" $BERTH_GLOBAL cleanup "$BERTH_ID" >/dev/null 2>&1';
-  const child = spawn('/bin/sh', ['-c', script, 'berth-monitor', crunBinary(), ...crunRunArgs(crunContext(paths, record), record.id, bundle, pidPath, crunLog, false)], {
+  const child = spawn('/bin/sh', ['-c', script, 'berth-monitor', PYTHON, helperScript('log-writer.py'), logFile(paths, record.id), '--', crunBinary(), ...crunRunArgs(crunContext(paths, record), record.id, bundle, pidPath, crunLog, false)], {
     detached: true,
     stdio: ['ignore', log, log],
     env: { ...env, BERTH_EXIT_FILE: exitFile(paths, record.id), BERTH_NODE: process.execPath, BERTH_BIN, BERTH_GLOBAL: globalFlags(paths).join(' '), BERTH_ID: record.id },
