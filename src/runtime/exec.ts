@@ -87,7 +87,7 @@ async function execWithTerminal(paths: StoragePaths, record: ContainerRecord, ar
   fs.mkdirSync(path.join(paths.runroot, 'exec'), { recursive: true, mode: 0o700 });
   const dir = fs.mkdtempSync(path.join(paths.runroot, 'exec', 'x'));
   const socket = path.join(dir, 'sock');
-  const relayArgs = [helperScript('console-relay.py'), socket, ...(o.interactive ? ['--stdin'] : []), '--', crunBinary(), ...crunExecArgs(paths, record, argv, o, socket)];
+  const relayArgs = ['-I', '-S', helperScript('console-relay.py'), socket, ...(o.interactive ? ['--stdin'] : []), '--', crunBinary(), ...crunExecArgs(paths, record, argv, o, socket)];
   try {
     return await new Promise((resolve, reject) => {
       const child = spawn(PYTHON, relayArgs, { stdio: ['inherit', 'inherit', 'pipe'] });

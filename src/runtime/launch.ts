@@ -131,7 +131,7 @@ function globalFlags(paths: StoragePaths): string[] {
 async function startMonitor(paths: StoragePaths, record: ContainerRecord, bundle: string, pidPath: string, crunLog: string, env: NodeJS.ProcessEnv): Promise<number> {
   const log = fs.openSync(logFile(paths, record.id), 'a');
   const script = '"$@"; echo $? > "$BERTH_EXIT_FILE"; exec "$BERTH_NODE" "$BERTH_BIN" $BERTH_GLOBAL cleanup "$BERTH_ID" >/dev/null 2>&1';
-  const child = spawn('/bin/sh', ['-c', script, 'berth-monitor', PYTHON, helperScript('log-writer.py'), logFile(paths, record.id), '--', crunBinary(), ...crunRunArgs(crunContext(paths, record), record.id, bundle, pidPath, crunLog, false)], {
+  const child = spawn('/bin/sh', ['-c', script, 'berth-monitor', PYTHON, '-I', '-S', helperScript('log-writer.py'), logFile(paths, record.id), '--', crunBinary(), ...crunRunArgs(crunContext(paths, record), record.id, bundle, pidPath, crunLog, false)], {
     detached: true,
     stdio: ['ignore', log, log],
     env: { ...env, BERTH_EXIT_FILE: exitFile(paths, record.id), BERTH_NODE: process.execPath, BERTH_BIN, BERTH_GLOBAL: globalFlags(paths).join(' '), BERTH_ID: record.id },
