@@ -31,7 +31,8 @@ export interface RuntimeImage {
 }
 
 export interface BindMount { kind: 'bind'; source: string; destination: string; options: string[] }
-export interface VolumeMount { kind: 'volume'; name: string; destination: string; options: string[] }
+/** `anonymous`: made for this container (-v /path, the image's Volumes); removed with `rm -v` and `--rm`. */
+export interface VolumeMount { kind: 'volume'; name: string; destination: string; options: string[]; anonymous?: boolean }
 export interface TmpfsMount { kind: 'tmpfs'; destination: string; options: string[] }
 export type MountRequest = BindMount | VolumeMount | TmpfsMount;
 
