@@ -2,10 +2,12 @@
 
 Usage: python3 console-relay.py SOCKET [--stdin] -- CRUN_ARGV...
 
-Listens on SOCKET, runs CRUN_ARGV (a `crun exec --tty --console-socket SOCKET ...`), receives
+Listens on SOCKET, runs CRUN_ARGV (`crun exec --tty --console-socket SOCKET ...`, or `crun run
+--console-socket SOCKET ...` for a foreground `berth run -t`), receives
 the pty master crun sends over SCM_RIGHTS, then relays: the pty's output to our stdout, our stdin
 to the pty (with --stdin), our terminal's size to the pty (now and on SIGWINCH), our terminal
-in raw mode meanwhile. Exits with crun's exit status (the process's), 125 when no pty came.
+in raw mode meanwhile; SIGTERM/SIGHUP/SIGINT go to crun. Exits with crun's exit status (the
+process's), 125 when no pty came.
 
 Why Python: Node cannot receive file descriptors over a unix socket; Python's socket.recv_fds
 can, it ships in Debian (python3), and the relay lives only as long as the exec session.
@@ -90,6 +92,9 @@ def main():
     listener.bind(path)
     listener.listen(1)
     child = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    # Termination requests are crun's to pass on to the process; the relay ends when it does.
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, lambda number, _frame: child.send_signal(number))
     master = receive_master(listener, child)
     listener.close()
     os.unlink(path)

@@ -18,7 +18,7 @@ import { readState, bundleDir, containerDir } from './state.js';
 import { checkCommand } from './command-check.js';
 import { rootfsDirs } from './rootfs.js';
 import type { OciSpec } from './oci-config.js';
-import { PYTHON, helperScript } from './helpers.js';
+import { PYTHON, consoleRelay } from './helpers.js';
 
 function readSpec(paths: StoragePaths, record: ContainerRecord): OciSpec | undefined {
   try { return JSON.parse(fs.readFileSync(path.join(bundleDir(paths, record.id), 'config.json'), 'utf8')) as OciSpec; } catch { return undefined; }
@@ -83,14 +83,14 @@ export async function execInContainer(paths: StoragePaths, record: ContainerReco
 
 /** -t: the relay runs crun exec and owns the terminal; berth only waits for its status. */
 async function execWithTerminal(paths: StoragePaths, record: ContainerRecord, argv: string[], o: ExecOptions): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  // Short: a unix socket path has at most 107 bytes (a container's run dir can be longer).
-  fs.mkdirSync(path.join(paths.runroot, 'exec'), { recursive: true, mode: 0o700 });
-  const dir = fs.mkdtempSync(path.join(paths.runroot, 'exec', 'x'));
-  const socket = path.join(dir, 'sock');
-  const relayArgs = ['-I', '-S', helperScript('console-relay.py'), socket, ...(o.interactive ? ['--stdin'] : []), '--', crunBinary(), ...crunExecArgs(paths, record, argv, o, socket)];
+  const { args: relayArgs, dir } = consoleRelay(paths, Boolean(o.interactive), (socket) => [crunBinary(), ...crunExecArgs(paths, record, argv, o, socket)]);
   try {
     return await new Promise((resolve, reject) => {
       const child = spawn(PYTHON, relayArgs, { stdio: ['inherit', 'inherit', 'pipe'] });
+      // ^C on berth's terminal reaches crun and the relay too: let them end, and report the status.
+      const ignore = () => undefined;
+      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, ignore);
+      child.on('exit', () => { for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, ignore); });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); process.stderr.write(d); });
       child.on('error', (e) => reject(new RuntimeError('exec-failed', `cannot run the console relay (${PYTHON}): ${e.message}`, { cause: e })));

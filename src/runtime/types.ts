@@ -85,6 +85,10 @@ export interface ContainerOptions {
   cgroups: CgroupsMode;
   logDriver: string;
   rm: boolean;
+  /** -t: a terminal for the process when run in the foreground (see launch.ts). */
+  tty?: boolean;
+  /** -i: with -t, what is typed goes to the process's terminal. */
+  interactive?: boolean;
   systemdUnit?: string;        // PODMAN_SYSTEMD_UNIT when started by a generated unit
   pod?: string;                // id of the pod this container belongs to (src/pod); informational for the runtime
   joinNamespaces?: Partial<Record<'ipc' | 'uts' | 'pid', string>>;  // join these existing namespaces (ns file paths, e.g. a pod's) instead of new ones

@@ -1,5 +1,5 @@
 /**
- * `berth exec -t` / `-it` through a real pseudo-terminal: berth runs under util-linux `script`
+ * `berth exec -t` / `-it` and a foreground `berth run -t` / `-it` through a real pseudo-terminal: berth runs under util-linux `script`
  * (as from an interactive shell), inside the test namespace, against a real crun container.
  * The pty must be the container's own (/dev/pts/0 of its devpts), sized like berth's terminal
  * (and resized on SIGWINCH), typed input must reach the process, and its status pass through.
@@ -11,9 +11,10 @@ import { startWorld, BERTH, TERM_AWARE, type World } from './harness.js';
 
 let w: World;
 test.before(async () => {
-  w = await startWorld('exectty', { service: { busybox: true, entrypoint: TERM_AWARE, stopSignal: 'SIGTERM' } });
+  w = await startWorld('exectty', { service: { busybox: true, entrypoint: TERM_AWARE, stopSignal: 'SIGTERM' }, busybox: { busybox: true } });
   const r = await w.berth(['run', '-d', '--name', 'svc', '--network=none', w.images.service]);
   assert.equal(r.exitCode, 0, r.stderr);
+  assert.equal((await w.berth(['pull', w.images.busybox])).exitCode, 0);
 });
 test.after(async () => {
   await w?.berth(['rm', '-f', 'svc']);
@@ -30,7 +31,7 @@ function terminal(berthArgs: string): Session {
   const berth = `${process.execPath} ${BERTH} --root=${w.dir}/root --runroot=${w.dir}/run ${berthArgs}`;
   const shell = `stty rows 33 cols 101; echo outer=$(tty); exec ${berth}`;
   const child = spawn('nsenter', ['-t', String(w.ns.pid), '-m', '-C', '-p', '--', 'sh', '-c', 'echo $$ > /sys/fs/cgroup/ns-exec/cgroup.procs && exec "$@"', 'ns-exec', 'script', '-qfec', shell, '/dev/null'], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/root', TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/root', TERM: 'xterm', CONTAINERS_REGISTRIES_CONF: `${w.dir}/registries.conf` }, stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';
   const listeners = new Set<() => void>();
@@ -92,4 +93,20 @@ test('exec -it: ^C typed goes to the process (raw terminal), not to berth; a mis
   assert.match(missing.output(), /nope-not-here/);
   const leftovers = await w.ns.exec(['sh', '-c', `ls -A ${w.dir}/run/exec`]);
   assert.equal(leftovers.stdout, '', 'no console socket left behind');
+});
+
+test('run -t / -it in the foreground: the container\'s pty, the terminal\'s size, typed input, exit status; --rm leaves nothing', async () => {
+  const s = terminal(`run --rm -t --network=none ${w.images.busybox} sh -c 'tty; stty size; exit 6'`);
+  assert.equal(await s.done, 6, s.output());
+  assert.doesNotMatch(s.output(), /\0/);
+  assert.match(s.output(), /\r\n\/dev\/pts\/0\r\n33 101\r\n$/);
+  const it = terminal(`run --rm -it --network=none ${w.images.busybox} sh -c 'echo ready; read line; echo got:$line'`);
+  await it.waitFor(/ready\r\n/);
+  it.type('typed words\r');
+  assert.equal(await it.done, 0, it.output());
+  assert.match(it.output(), /got:typed words\r\n/);
+  const ls = await w.berth(['ps', '-a', '-q']);
+  assert.deepEqual(ls.stdout.split('\n').filter(Boolean).length, 1, 'only the exec tests\' container is left');
+  const exec = await w.ns.exec(['sh', '-c', `ls -A ${w.dir}/run/exec`]);
+  assert.equal(exec.stdout, '');
 });
