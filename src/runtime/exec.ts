@@ -33,7 +33,6 @@ function precheckExec(paths: StoragePaths, record: ContainerRecord, command: str
 
 export interface ExecOptions { tty?: boolean; interactive?: boolean; env?: Record<string, string>; user?: string; workdir?: string; privileged?: boolean }
 
-
 export function crunExecArgs(paths: StoragePaths, record: ContainerRecord, argv: string[], o: ExecOptions, consoleSocket?: string): string[] {
   const args = [...crunGlobalArgs(crunContext(paths, record)), 'exec'];
   if (consoleSocket) args.push('--tty', `--console-socket=${consoleSocket}`);
