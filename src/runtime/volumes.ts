@@ -13,6 +13,7 @@ import type { StoragePaths } from '../paths/index.js';
 import { RuntimeError } from '../errors/index.js';
 import type { ContainerRecord, MountRequest } from './types.js';
 import { resolveInRoot } from './command-check.js';
+import { warnOnce } from './host.js';
 
 interface VolumeModule {
   ensureVolumeForMount(paths: StoragePaths, name: string): Promise<{ volume: { name: string; mountpoint: string }; created: boolean; needsCopyUp: boolean }>;
@@ -73,8 +74,9 @@ export async function removeAnonymousVolumes(paths: StoragePaths, record: Contai
   const mod = await volumeModule();
   for (const name of names) {
     if (usedElsewhere(name)) continue;
+    // The container is gone already: a volume that cannot go now is said, not fatal (`volume prune` takes it later).
     await mod.removeVolume(paths, name, { inUse: usedElsewhere }).catch((error: unknown) => {
-      if (!/no such volume/.test((error as Error).message)) throw error;
+      if (!/no such volume/.test((error as Error).message)) warnOnce(`anonymous volume ${name} of container ${record.name} not removed: ${(error as Error).message}`);
     });
   }
 }
