@@ -1,8 +1,8 @@
 /**
  * The flags `run` and `create` share (Podman's spelling), and their translation into the
  * runtime's ContainerOptions. One place, so the two commands always agree.
- * Accepted and ignored, because harmless here: -i/--interactive (stdin is always passed in the
- * foreground), -t/--tty in the background (-d: no console is kept; a foreground run gets one),
+ * Accepted and ignored, because harmless here: -i/--interactive without -t (stdin is always
+ * passed in the foreground; with -t it decides whether typed input reaches the pty), -t/--tty in the background (-d: no console is kept; a foreground run gets one),
  * --systemd (berth does not set up systemd-in-container mounts), --userns (only the host
  * user namespace), --log-opt; --log-driver accepts journald|passthrough|k8s-file|none and
  * changes nothing (under systemd output always goes to the journal, otherwise to ctr.log).
@@ -64,7 +64,7 @@ export function containerFlags<T>(y: Argv<T>) {
     .option('cgroups', { type: 'string', default: 'enabled', describe: 'enabled, split (child of the caller\'s cgroup), disabled' })
     .option('log-driver', { type: 'string', default: 'journald' })
     .option('log-opt', list)
-    .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'Accepted; stdin is passed in the foreground' })
+    .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'With -t: what is typed goes to the process (stdin is always passed in the foreground)' })
     .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'A terminal for the process (foreground runs)' })
     .option('systemd', { type: 'string', describe: 'Accepted and ignored' })
     .option('userns', { type: 'string', describe: 'Accepted: only the host user namespace is supported' })
