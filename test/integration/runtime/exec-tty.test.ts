@@ -64,6 +64,10 @@ test('exec -t: the container\'s own pty (/dev/pts/0 of its devpts), the terminal
   const ls = terminal(`exec -t svc sh -c 'ls -1 /dev/pts; readlink /proc/self/fd/1'`);
   assert.equal(await ls.done, 0, ls.output());
   assert.match(ls.output(), /\r\n0\r\nptmx\r\n\/dev\/pts\/0\r\n/);
+  // Without a terminal on berth's side (a pipe, as in CI) the process still gets its pty.
+  const piped = await w.berth(['exec', '-t', 'svc', 'sh', '-c', 'tty; exit 2']);
+  assert.equal(piped.exitCode, 2, piped.stderr);
+  assert.equal(piped.stdout, '/dev/pts/0\r\n');
 });
 
 test('exec -it: typed input reaches the process, a resize of berth\'s terminal reaches its pty, exit status passes through', async () => {
