@@ -13,7 +13,7 @@ const RECORD = /^(\S+) (stdout|stderr) ([FP]) (.*)$/s;
 /** Incremental: feed text as the file grows; complete output lines come out, pieces wait. */
 export class LogParser {
   private rest = '';
-  private pending = new Map<string, LogLine>();
+  private unfinished = new Map<string, LogLine>();
 
   push(chunk: string): LogLine[] {
     const lines = (this.rest + chunk).split('\n');
@@ -24,18 +24,23 @@ export class LogParser {
       const timeNs = m ? parseTimestampNs(m[1]) : undefined;
       if (!m || timeNs === undefined) { out.push({ stream: 'stdout', text: raw, complete: true }); continue; }
       const stream = m[2] as 'stdout' | 'stderr';
-      const line = this.pending.get(stream) ?? { timeNs, time: m[1], stream, text: '', complete: false };
+      const line = this.unfinished.get(stream) ?? { timeNs, time: m[1], stream, text: '', complete: false };
       line.text += m[4];
-      if (m[3] === 'F') { line.complete = true; this.pending.delete(stream); out.push(line); } else this.pending.set(stream, line);
+      if (m[3] === 'F') { line.complete = true; this.unfinished.delete(stream); out.push(line); } else this.unfinished.set(stream, line);
     }
     return out;
+  }
+
+  /** Lines still waiting for their newline, as far as they have come (not consumed). */
+  pending(): LogLine[] {
+    return [...this.unfinished.values()].map((l) => ({ ...l }));
   }
 
   /** At the end of the file: pieces still without their newline (a prompt, output cut by exit). */
   flush(): LogLine[] {
     const out = this.rest ? this.push('\n') : [];
-    out.push(...this.pending.values());
-    this.pending.clear();
+    out.push(...this.unfinished.values());
+    this.unfinished.clear();
     return out;
   }
 }

@@ -5,6 +5,7 @@
  * (Podman's k8s-file format), read here with --since/--until/-n/-t/-f.
  */
 import fs from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { spawn } from 'node:child_process';
 import type { StoragePaths } from '../paths/index.js';
 import type { ContainerRecord } from './types.js';
@@ -57,20 +58,28 @@ export async function streamLogs(paths: StoragePaths, record: ContainerRecord, o
 /**
  * The log file outside systemd (log-writer.py's records): --since/--until compare each line's
  * time (inclusive, as Podman), -n keeps the last N lines of what is left, -t prints the time.
+ * With -f, a line still without its newline (a prompt) is shown as it comes, the rest when it
+ * ends; following stops when the container does, or once --until has passed.
  */
 async function readLogFile(paths: StoragePaths, record: ContainerRecord, o: LogsOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<void> {
   const since = o.since ? parseLogTime(o.since, '--since') : undefined;
   const until = o.until ? parseLogTime(o.until, '--until') : undefined;
   const wanted = (l: LogLine) => (since === undefined && until === undefined)
     || (l.timeNs !== undefined && (since === undefined || l.timeNs >= since) && (until === undefined || l.timeNs <= until));
+  const shown = new Map<string, number>(); // per stream: characters of an unfinished line already printed
   const print = (lines: LogLine[]) => {
     for (const l of lines) {
       if (!wanted(l)) continue;
-      (l.stream === 'stderr' ? err : out).write(`${o.timestamps && l.time ? `${l.time} ` : ''}${l.text}${l.complete ? '\n' : ''}`);
+      const from = shown.get(l.stream) ?? 0;
+      if (l.complete) shown.delete(l.stream);
+      else if (l.text.length > from) shown.set(l.stream, l.text.length);
+      else continue;
+      (l.stream === 'stderr' ? err : out).write(`${o.timestamps && l.time && from === 0 ? `${l.time} ` : ''}${l.text.slice(from)}${l.complete ? '\n' : ''}`);
     }
   };
   const file = logFile(paths, record.id);
   const parser = new LogParser();
+  const decoder = new StringDecoder('utf8');
   let offset = 0;
   const readNew = (): string => {
     let fd: number;
@@ -81,7 +90,7 @@ async function readLogFile(paths: StoragePaths, record: ContainerRecord, o: Logs
       const buf = Buffer.alloc(size - offset);
       const n = fs.readSync(fd, buf, 0, buf.length, offset);
       offset += n;
-      return buf.subarray(0, n).toString('utf8');
+      return decoder.write(buf.subarray(0, n));
     } finally { fs.closeSync(fd); }
   };
   let lines = parser.push(readNew());
@@ -90,10 +99,11 @@ async function readLogFile(paths: StoragePaths, record: ContainerRecord, o: Logs
   if (o.tail !== undefined && o.tail >= 0) lines = o.tail === 0 ? [] : lines.slice(-o.tail);
   print(lines);
   if (!o.follow) return;
+  print(parser.pending());
   for (;;) {
     await new Promise((r) => setTimeout(r, 100));
-    const running = readState(paths, record.id).status === 'running';
-    print(parser.push(readNew()));
-    if (!running) { print(parser.push(readNew())); print(parser.flush()); return; }
+    const over = readState(paths, record.id).status !== 'running' || (until !== undefined && BigInt(Date.now()) * 1000000n > until);
+    print([...parser.push(readNew()), ...parser.pending()]);
+    if (over) { print([...parser.push(readNew() + decoder.end()), ...parser.flush()]); return; }
   }
 }

@@ -5,8 +5,9 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { startWorld, type World } from './harness.js';
+import { startWorld, BERTH, type World } from './harness.js';
 
 let w: World;
 test.before(async () => { w = await startWorld('logsince', { busybox: { busybox: true } }); });
@@ -79,4 +80,26 @@ test('logs -f --since: follows new lines, from the given time, and ends when the
   const r = await ok(['logs', '-f', '--since', '1s', 'follow']);
   assert.equal(r.stdout, 'new1\nnew2\nnew3\n');
   await ok(['rm', '-f', 'follow']);
+});
+
+test('logs -f shows a line still without its newline (a prompt) as it comes; --until ends following', async () => {
+  await ok(['run', '-d', '--name', 'prompt', '--network=none', w.images.busybox, 'sh', '-c', 'echo hello; printf "name? "; sleep 3; echo bob; sleep 30']);
+  const started = Date.now();
+  const child = spawn('nsenter', ['-t', String(w.ns.pid), '-m', '-C', '-p', '--', process.execPath, BERTH, `--root=${w.dir}/root`, `--runroot=${w.dir}/run`, 'logs', '-f', '--until', '6s', 'prompt'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let promptAt = 0;
+  let answerAt = 0;
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (!promptAt && out.endsWith('name? ')) promptAt = Date.now();
+    if (!answerAt && out.includes('bob')) answerAt = Date.now();
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0);
+  assert.equal(out, 'hello\nname? bob\n');
+  assert.ok(promptAt > 0 && answerAt - promptAt > 1500, `the prompt was shown before its line ended (${answerAt - promptAt} ms before)`);
+  const ended = Date.now() - started;
+  assert.ok(ended < 15000, `--until 6s stops following although the container still runs (${ended} ms)`);
+  assert.equal((await ok(['inspect', '--format', '{{.State.Status}}', 'prompt'])).stdout.trim(), 'running');
+  await ok(['rm', '-f', '-t', '0', 'prompt']);
 });
