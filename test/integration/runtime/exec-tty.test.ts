@@ -79,7 +79,7 @@ test('exec -it: typed input reaches the process, a resize of berth\'s terminal r
   // Resize the user's terminal from outside, as a window manager would: the kernel sends SIGWINCH.
   const resize = await w.ns.exec(['stty', '-F', outer, 'rows', '40', 'cols', '120']);
   assert.equal(resize.exitCode, 0, resize.stderr);
-  await new Promise((r) => setTimeout(r, 300));
+  await new Promise((r) => setTimeout(r, 500));
   s.type('x\r');
   assert.equal(await s.done, 4, s.output());
   assert.match(s.output(), /got:hello there\r\n33 101\r\n.*40 120\r\n/s);
