@@ -19,6 +19,7 @@ import { crunDelete, crunKill, type CrunContext } from './crun.js';
 import { parseSignal } from './signals.js';
 import { generateName, NAME_PATTERN } from './names.js';
 import { ownCgroup, removeCgroup, containerCgroupPath } from './cgroups.js';
+import { assignAnonymousVolumes, removeAnonymousVolumes } from './volumes.js';
 
 export const DEFAULT_STOP_TIMEOUT = 10;
 
@@ -52,18 +53,24 @@ export async function createContainer(paths: StoragePaths, req: CreateRequest): 
       }
     }
     const name = o.name ?? generateName(new Set(listRecords(paths).map((r) => r.name)));
+    const anonymous = await assignAnonymousVolumes(paths, o.mounts, imageCfg.Volumes);
     const record: ContainerRecord = {
       id: newContainerId(),
       name,
       created: new Date().toISOString(),
       image: { id: req.image.id, digest: req.image.digest, name: req.imageName, layerDirs: req.image.layerDirs, config: req.image.config },
-      options: { ...o, name },
+      options: { ...o, name, mounts: anonymous.mounts },
       stopSignal,
       stopTimeout: o.stopTimeout ?? DEFAULT_STOP_TIMEOUT,
       cgroupParent,
     };
-    writeRecord(paths, record);
-    writeState(paths, record.id, { status: 'created', bootId: bootId() });
+    try {
+      writeRecord(paths, record);
+      writeState(paths, record.id, { status: 'created', bootId: bootId() });
+    } catch (error) {
+      await anonymous.undo();
+      throw error;
+    }
     return record;
   });
 }
@@ -153,7 +160,8 @@ export async function killContainer(paths: StoragePaths, record: ContainerRecord
   if (!signalInit(state, sig.number)) throw new RuntimeError('kill-failed', `cannot send ${sig.name} to container ${record.name}`, { context: { container: record.name } });
 }
 
-export interface RemoveOptions { force?: boolean; timeout?: number }
+/** volumes: also its anonymous volumes (`rm -v`); a container run with --rm always does (Podman). */
+export interface RemoveOptions { force?: boolean; timeout?: number; volumes?: boolean }
 
 /** Idempotent; with force a running container is stopped first (StopSignal, timeout, SIGKILL). */
 export async function removeContainer(paths: StoragePaths, record: ContainerRecord, opts: RemoveOptions = {}): Promise<void> {
@@ -175,6 +183,7 @@ export async function removeContainer(paths: StoragePaths, record: ContainerReco
     });
     removeContainerDirs(paths, record.id);
   });
+  if (opts.volumes || record.options.rm) await removeAnonymousVolumes(paths, record, listRecords(paths));
 }
 
 /** Wait until the container is not running; its exit code when berth knows it (else -1). */

@@ -85,6 +85,8 @@ export interface OciConfigInput {
   volumes: { source: string; destination: string; options: string[] }[];  // named volumes, resolved to host dirs
   tzFile?: string;                      // host zoneinfo file for --tz
   host: HostFacts;
+  /** The process gets a pty (crun's console socket): a foreground run with -t. */
+  terminal?: boolean;
 }
 
 export interface OciConfigResult { spec: OciSpec; warnings: string[] }
@@ -278,7 +280,7 @@ export function buildOciConfig(input: OciConfigInput): OciConfigResult {
   const spec: OciSpec = {
     ociVersion: '1.0.2-dev',
     process: {
-      terminal: false,
+      terminal: input.terminal ?? false,
       user: { uid: input.user.uid, gid: input.user.gid, umask: 0o022, ...(input.user.additionalGids.length ? { additionalGids: input.user.additionalGids } : {}) },
       args,
       env: resolveEnv(record, input.hostname, input.user.home),

@@ -89,7 +89,7 @@ function resolveDevices(record: ContainerRecord): ResolvedDevice[] {
 export interface PreparedBundle { bundle: string; spec: OciSpec; network: ContainerNetworkResult; warnings: string[] }
 
 /** Each step records itself in `state` before it acts, so cleanupRuntime can undo after a crash. */
-export async function prepareBundle(paths: StoragePaths, record: ContainerRecord, state: RunState): Promise<PreparedBundle> {
+export async function prepareBundle(paths: StoragePaths, record: ContainerRecord, state: RunState, o: { terminal?: boolean } = {}): Promise<PreparedBundle> {
   const dir = containerDir(paths, record.id);
   const runDir = containerRunDir(paths, record.id);
   fs.mkdirSync(runDir, { recursive: true });
@@ -141,7 +141,7 @@ export async function prepareBundle(paths: StoragePaths, record: ContainerRecord
   const { spec, warnings } = buildOciConfig({
     record, rootfs, user, hostname, etc,
     network: network.netnsPath ? { kind: 'path', path: network.netnsPath } : mode.kind === 'host' ? { kind: 'host' } : { kind: 'none' },
-    cgroupsPath, initBinary: record.options.init ? CATATONIT : undefined, devices, volumes, tzFile, host,
+    cgroupsPath, initBinary: record.options.init ? CATATONIT : undefined, devices, volumes, tzFile, host, terminal: o.terminal,
   });
   for (const w of warnings) warnOnce(w);
 

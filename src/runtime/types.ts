@@ -31,7 +31,8 @@ export interface RuntimeImage {
 }
 
 export interface BindMount { kind: 'bind'; source: string; destination: string; options: string[] }
-export interface VolumeMount { kind: 'volume'; name: string; destination: string; options: string[] }
+/** `anonymous`: made for this container (-v /path, the image's Volumes); removed with `rm -v` and `--rm`. */
+export interface VolumeMount { kind: 'volume'; name: string; destination: string; options: string[]; anonymous?: boolean }
 export interface TmpfsMount { kind: 'tmpfs'; destination: string; options: string[] }
 export type MountRequest = BindMount | VolumeMount | TmpfsMount;
 
@@ -84,6 +85,10 @@ export interface ContainerOptions {
   cgroups: CgroupsMode;
   logDriver: string;
   rm: boolean;
+  /** -t: a terminal for the process when run in the foreground (see launch.ts). */
+  tty?: boolean;
+  /** -i: with -t, what is typed goes to the process's terminal. */
+  interactive?: boolean;
   systemdUnit?: string;        // PODMAN_SYSTEMD_UNIT when started by a generated unit
   pod?: string;                // id of the pod this container belongs to (src/pod); informational for the runtime
   joinNamespaces?: Partial<Record<'ipc' | 'uts' | 'pid', string>>;  // join these existing namespaces (ns file paths, e.g. a pod's) instead of new ones

@@ -1,8 +1,8 @@
 /**
  * The flags `run` and `create` share (Podman's spelling), and their translation into the
  * runtime's ContainerOptions. One place, so the two commands always agree.
- * Accepted and ignored, because harmless here: -i/--interactive (stdin is always passed in the
- * foreground), -t/--tty for run (no console allocated; output is the same stream),
+ * Accepted and ignored, because harmless here: -i/--interactive without -t (stdin is always
+ * passed in the foreground; with -t it decides whether typed input reaches the pty), -t/--tty in the background (-d: no console is kept; a foreground run gets one),
  * --systemd (berth does not set up systemd-in-container mounts), --userns (only the host
  * user namespace), --log-opt; --log-driver accepts journald|passthrough|k8s-file|none and
  * changes nothing (under systemd output always goes to the journal, otherwise to ctr.log).
@@ -64,8 +64,8 @@ export function containerFlags<T>(y: Argv<T>) {
     .option('cgroups', { type: 'string', default: 'enabled', describe: 'enabled, split (child of the caller\'s cgroup), disabled' })
     .option('log-driver', { type: 'string', default: 'journald' })
     .option('log-opt', list)
-    .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'Accepted; stdin is passed in the foreground' })
-    .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'Accepted; no terminal is allocated' })
+    .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'With -t: what is typed goes to the process (stdin is always passed in the foreground)' })
+    .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'A terminal for the process (foreground runs)' })
     .option('systemd', { type: 'string', describe: 'Accepted and ignored' })
     .option('userns', { type: 'string', describe: 'Accepted: only the host user namespace is supported' })
     .option('pod', { type: 'string', describe: 'Join this pod (its network, IPC and UTS namespaces and volumes)' })
@@ -215,6 +215,8 @@ export function parseRunArgs(argv: Record<string, unknown>, env: NodeJS.ProcessE
     cgroups: oneOf('--cgroups', String(argv.cgroups), ['enabled', 'disabled', 'no-conmon', 'split'] as const),
     logDriver,
     rm: Boolean(argv.rm),
+    tty: Boolean(argv.tty) || undefined,
+    interactive: Boolean(argv.interactive) || undefined,
     systemdUnit: env.PODMAN_SYSTEMD_UNIT || undefined,
   };
   for (const c of options.capAdd) normalizeCapability(c);

@@ -16,7 +16,7 @@ export const rmCommand: CommandModule<object, Record<string, unknown>> = {
   builder: (y: Argv) => y
     .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'Stop running containers first' })
     .option('ignore', { alias: 'i', type: 'boolean', default: false, describe: 'Ignore missing containers' })
-    .option('volumes', { alias: 'v', type: 'boolean', default: false, describe: 'Remove anonymous volumes (none are created by berth)' })
+    .option('volumes', { alias: 'v', type: 'boolean', default: false, describe: 'Remove the containers\' anonymous volumes too' })
     .option('all', { alias: 'a', type: 'boolean', default: false })
     .option('time', { alias: 't', type: 'string' })
     .option('cidfile', { type: 'string', array: true }),
@@ -33,7 +33,7 @@ export const rmCommand: CommandModule<object, Record<string, unknown>> = {
         continue;
       }
       try {
-        await removeContainer(paths, record, { force: Boolean(argv.force), timeout });
+        await removeContainer(paths, record, { force: Boolean(argv.force), timeout, volumes: Boolean(argv.volumes) });
         process.stdout.write(`${record.id}\n`);
         await podExitPolicy(paths, record);
       } catch (error) { failure ??= error; }

@@ -22,7 +22,7 @@ export async function createFromArgs(parsed: ParsedRun): Promise<ContainerRecord
     try {
       fs.writeFileSync(parsed.cidfile, record.id);
     } catch (error) {
-      await removeContainer(parsed.paths, record, { force: true });
+      await removeContainer(parsed.paths, record, { force: true, volumes: true });
       throw error;
     }
   }
@@ -30,7 +30,7 @@ export async function createFromArgs(parsed: ParsedRun): Promise<ContainerRecord
 }
 
 async function undoCreate(parsed: ParsedRun, record: ContainerRecord): Promise<void> {
-  await removeContainer(parsed.paths, record, { force: true, timeout: 0 }).catch(() => undefined);
+  await removeContainer(parsed.paths, record, { force: true, timeout: 0, volumes: true }).catch(() => undefined);
   if (parsed.cidfile) fs.rmSync(parsed.cidfile, { force: true });
   await podExitPolicy(parsed.paths, record);
 }
