@@ -6,22 +6,14 @@
  * everything else, help included, goes to yargs (yargs-main.ts), which loads only the named
  * command's module.
  */
-import { fastCommand } from './fast-path.js';
-import { reportError } from './report-error.js';
+import { fastMain } from './fast-main.js';
 
 export { commandWord } from './command-word.js';
 export { reportError } from './report-error.js';
 
 export async function main(argv: string[]): Promise<number> {
-  try {
-    const fast = await fastCommand(argv);
-    if (fast) {
-      await fast();
-      return typeof process.exitCode === 'number' ? process.exitCode : 0;
-    }
-  } catch (error) {
-    return reportError(error);
-  }
+  const code = await fastMain(argv);
+  if (code !== undefined) return code;
   const { yargsMain } = await import('./yargs-main.js');
   return yargsMain(argv);
 }
