@@ -27,24 +27,23 @@ export async function parseWithTrailingCommand(argv: Record<string, unknown>, co
   return { args: { ...argv, ...values }, positional, command: rest };
 }
 
-/** The command's table for splitTokens: aliases grouped, the longest name as the key. */
+/** The command's table for splitTokens: each option with its aliases, the longest name as the key. */
 function tableOf(options: YargsOptions): OptionSpec[] {
-  const groups = new Map<string, Set<string>>();
-  const group = (n: string): Set<string> => {
-    for (const g of groups.values()) if (g.has(n)) return g;
-    const g = new Set([n]);
-    groups.set(n, g);
-    return g;
+  // yargs lists aliases both ways (tty: [t], t: [tty]): merge into one group per option
+  const groupOf = new Map<string, Set<string>>();
+  const join = (a: string, b: string): void => {
+    const ga = groupOf.get(a) ?? new Set([a]);
+    const gb = groupOf.get(b) ?? new Set([b]);
+    if (ga === gb) return;
+    for (const n of gb) ga.add(n);
+    for (const n of ga) groupOf.set(n, ga);
   };
-  for (const k of Object.keys(options.key)) group(k);
-  for (const [k, aliases] of Object.entries(options.alias)) { const g = group(k); for (const a of aliases) g.add(a); }
+  for (const k of Object.keys(options.key)) join(k, k);
+  for (const [k, aliases] of Object.entries(options.alias)) { join(k, k); for (const a of aliases) join(k, a); }
   const booleans = new Set(options.boolean);
   const arrays = new Set(options.array);
   const table: OptionSpec[] = [];
-  const seen = new Set<Set<string>>();
-  for (const g of groups.values()) {
-    if (seen.has(g)) continue;
-    seen.add(g);
+  for (const g of new Set(groupOf.values())) {
     const names = [...g];
     const name = names.reduce((a, b) => (b.length > a.length ? b : a));
     const defaultKey = names.find((n) => n in options.default);
