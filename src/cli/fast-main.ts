@@ -31,4 +31,10 @@ export async function warmUp(root: string): Promise<void> {
   for (const line of [['run', '--rm', 'img', 'true'], ['create', 'img'], ['rm', '-v', '-f', '-i', '--cidfile=/run/x.cid'], ['stop', '-t', '10', 'x'], ['start', 'x']]) {
     await fastCommand([...globals, ...line]);
   }
+  // Run what touches only the scratch storage: the unit's ExecStop on no container, and the
+  // image lookup of `run` up to "not known locally" (the storage paths, records, locks, the store).
+  for (const line of [['rm', '-v', '-f', '-i', `--cidfile=${root}/none.cid`], ['stop', '-i', 'none']]) await (await fastCommand([...globals, ...line]))?.();
+  const { createFromArgs } = await import('./commands/run.js');
+  const create = parseRunTokens(['--cgroups=disabled', '--pull=never', '--network=none', 'warm-up.invalid/none:1', 'true'], { root: `${root}/root`, runroot: `${root}/run` }, {});
+  await createFromArgs(create).then(() => { throw new Error('warm-up: an image that cannot exist was found'); }, () => undefined);
 }
