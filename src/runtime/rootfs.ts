@@ -38,12 +38,14 @@ export function overlayVolatileSupported(release: string = kernelRelease()): boo
  * `volatile` (for --rm containers, as Podman does): the overlay skips every sync, so its unmount
  * does not flush the whole upper file system (tens of ms when the disk is busy). A crash then may
  * lose the upper dir's recent writes, which a --rm container throws away anyway. overlayfs refuses
- * to mount a work dir that a volatile mount used until it is emptied, so it is emptied first.
+ * to mount a work dir that a volatile mount used until it is emptied (a `create --rm` container
+ * started twice), so it is emptied first.
  */
 export async function mountRootfs(containerDir: string, layerDirs: string[], mountOptions: { volatile?: boolean } = {}): Promise<string> {
   const d = rootfsDirs(containerDir);
   if (isMounted(d.merged)) return d.merged;
-  if (fs.existsSync(path.join(d.work, 'incompat'))) fs.rmSync(d.work, { recursive: true, force: true });
+  // overlayfs leaves work/work/incompat/volatile behind a volatile mount, even a cleanly unmounted one
+  if (fs.existsSync(path.join(d.work, 'work', 'incompat'))) fs.rmSync(d.work, { recursive: true, force: true });
   for (const dir of [d.upper, d.work, d.merged]) fs.mkdirSync(dir, { recursive: true });
   let lower = [...layerDirs].reverse();      // overlay wants the top layer first
   if (lower.length === 0) { fs.mkdirSync(d.empty, { recursive: true }); lower = [d.empty]; }

@@ -39,6 +39,11 @@ test('--rm: the overlay is volatile; without --rm it is not', async () => {
   const again = await w.berth(['start', '-a', 'keep']);
   assert.equal(again.exitCode, 0, again.stderr);
   await ok(['rm', 'keep']);
+  // a --rm container that `start` runs twice mounts the dirs of its earlier volatile overlay again
+  await ok(['create', '--rm', '--name', 'twice', '--network=none', w.images.busybox, 'sh', '-c', 'cat /count 2>/dev/null; echo x >> /count']);
+  assert.equal(await ok(['start', '-a', 'twice']), '');
+  assert.equal(await ok(['start', '-a', 'twice']), 'x\n', 'the upper dir survives a clean unmount');
+  await ok(['rm', '-f', 'twice']);
   const plain = rootOverlayOptions(await ok(['run', '--network=none', '--name', 'plain', w.images.busybox, 'cat', '/proc/self/mountinfo']));
   assert.match(plain, /^overlay overlay /);
   assert.doesNotMatch(plain, /volatile/);
