@@ -18,7 +18,7 @@ const repo = fileURLToPath(new URL('../..', import.meta.url));
 const berthBin = path.join(repo, 'bin', 'berth.js');
 const work = fs.mkdtempSync('/var/tmp/berth-bench-start-');
 
-interface Row { name: string; median: number; mean: number; min: number; max: number }
+interface Row { name: string; median: number; mean: number; min: number; max: number; cpu?: number }
 
 function stats(name: string, times: number[]): Row {
   const s = [...times].sort((a, b) => a - b);
@@ -69,8 +69,10 @@ async function main(): Promise<void> {
     for (const [name, cmd] of commands) hf.push('-n', name, cmd);
     const r = await ns.exec(hf, { env, timeoutMs: 1800000 });
     if (r.exitCode !== 0) throw new Error(`hyperfine failed:\n${r.stdout}\n${r.stderr}`);
-    for (const res of JSON.parse(fs.readFileSync(json, 'utf8')).results as { command: string; times: number[] }[]) {
-      rows.push(stats(res.command, res.times.map((t) => t * 1000)));
+    // CPU time (user + system, the command and its children) moves far less with the load of the
+    // shared machine than wall time does.
+    for (const res of JSON.parse(fs.readFileSync(json, 'utf8')).results as { command: string; times: number[]; user: number; system: number }[]) {
+      rows.push({ ...stats(res.command, res.times.map((t) => t * 1000)), cpu: (res.user + res.system) * 1000 });
     }
 
     // Memory of what stays resident next to one running container (outside systemd).
@@ -118,12 +120,13 @@ async function main(): Promise<void> {
   fs.rmSync(work, { recursive: true, force: true });
 
   const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
-  const fmt = (r: Row) => `| ${r.name} | ${r.median.toFixed(0)} | ${r.mean.toFixed(0)} | ${r.min.toFixed(0)} | ${r.max.toFixed(0)} |`;
+  const fmt = (r: Row) => `| ${r.name} | ${r.median.toFixed(0)} | ${r.mean.toFixed(0)} | ${r.min.toFixed(0)} | ${r.max.toFixed(0)} | ${r.cpu === undefined ? '' : r.cpu.toFixed(0)} |`;
   const byName = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))!;
   const floor = byName('floor').median;
   const nodeZero = byName('node -e 0').median;
   const berthMed = byName('berth run --rm --network=none IMAGE').median;
   const podmanMed = byName('podman').median;
+  const cpuOf = (prefix: string) => byName(prefix).cpu?.toFixed(0) ?? '?';
   const section = [
     '## start',
     '',
@@ -132,12 +135,13 @@ async function main(): Promise<void> {
     'pulled beforehand by both engines. Inside a private mount/cgroup/pid namespace with cgroup2 (the host is hybrid);',
     'Podman needs `--cgroups=disabled` here (its device cgroup needs RLIMIT_MEMLOCK), so berth is shown that way too.',
     '',
-    '| Command | Median [ms] | Mean [ms] | Min [ms] | Max [ms] |',
-    '|:---|---:|---:|---:|---:|',
+    '| Command | Median [ms] | Mean [ms] | Min [ms] | Max [ms] | CPU, mean [ms] |',
+    '|:---|---:|---:|---:|---:|---:|',
     ...rows.map(fmt),
     ...(systemdRow ? [fmt(systemdRow)] : []),
     '',
     `berth / podman (medians): ${(berthMed / podmanMed).toFixed(2)} (goal ≤ 0.5); berth − (floor + node -e 0): ${(berthMed - floor - nodeZero).toFixed(0)} ms (goal ≤ 60 ms).`,
+    `CPU time (user + system, means): berth ${cpuOf('berth run --rm --network=none IMAGE')} ms, Podman ${cpuOf('podman')} ms, node -e 0 ${cpuOf('node -e 0')} ms, floor ${cpuOf('floor')} ms.`,
     '',
     'Resident memory next to one running container (RSS):',
     '',

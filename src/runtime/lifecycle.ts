@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RuntimeError } from '../errors/index.js';
 import type { StoragePaths } from '../paths/index.js';
-import { teardownContainerNetwork } from '../network/index.js';
+import { networkStateExists, teardownContainerNetwork } from '../network/index.js';
 import type { ContainerOptions, ContainerRecord, RunState, RuntimeImage } from './types.js';
 import {
   bootId, containerDir, containerRunDir, containersDir, listRecords, newContainerId, processAlive, readExitCode,
@@ -88,7 +88,9 @@ export async function cleanupRuntime(paths: StoragePaths, record: ContainerRecor
   const attempt = async (fn: () => Promise<void> | void): Promise<void> => { try { await fn(); } catch (e) { errors.push(e); } };
   await attempt(() => crunDelete(crunContext(paths, record), record.id));
   await attempt(() => unmountRootfs(containerDir(paths, record.id)));
-  await attempt(() => teardownContainerNetwork(paths, record.id));
+  // Only when a setup began (its marker, or the network's own record after a lost state file):
+  // a --network=none container (prepare.ts privateNetns) has nothing to undo.
+  if (state.networkSetUp || networkStateExists(paths, record.id)) await attempt(() => teardownContainerNetwork(paths, record.id));
   await attempt(() => {
     const cg = containerCgroupPath(record.id, record.options.cgroups, record.cgroupParent);
     if (cg) removeCgroup(cg);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RuntimeError } from '../errors/index.js';
 import type { StoragePaths } from '../paths/index.js';
-import { parseNetworkOption, parsePublish, setupContainerNetwork, type ContainerNetworkResult, type NetworkMode, type PortMapping } from '../network/index.js';
+import { parseNetworkOption, parsePublish, privateNoneResult, setupContainerNetwork, type ContainerNetworkResult, type NetworkMode, type PortMapping } from '../network/index.js';
 import type { ContainerRecord, RunState } from './types.js';
 import { mountRootfs } from './rootfs.js';
 import { writeEtcFiles } from './etc-files.js';
@@ -31,12 +31,25 @@ export function networkModeOf(paths: StoragePaths, record: ContainerRecord): Net
   if (mode.kind === 'container') {
     const other = findRecord(paths, mode.container);
     const otherState = other ? readState(paths, other.id) : undefined;
+    // A --network=none container's namespace has no file (privateNetns): joined through its init.
+    if (other && otherState?.status === 'running' && !otherState.netnsPath && otherState.pid && privateNetns(paths, other, networkModeOf(paths, other))) {
+      return { kind: 'ns', path: `/proc/${otherState.pid}/ns/net` };
+    }
     if (!other || otherState?.status !== 'running' || !otherState.netnsPath) {
       throw new RuntimeError('network-container', `--network container:${mode.container}: no running container with that name or ID and its own network namespace`, { context: { container: mode.container } });
     }
     return { kind: 'ns', path: otherState.netnsPath };
   }
   return mode;
+}
+
+/**
+ * --network=none outside a pod (rootful): crun makes the namespace, nothing is set up or torn
+ * down (network/index.ts privateNoneResult). A pod's infra keeps a namespace file its members
+ * join; rootless keeps its own path (src/network).
+ */
+export function privateNetns(paths: StoragePaths, record: ContainerRecord, mode: NetworkMode): boolean {
+  return mode.kind === 'none' && !record.options.pod && !paths.rootless;
 }
 
 export function publishedPorts(record: ContainerRecord): PortMapping[] {
@@ -114,19 +127,25 @@ export async function prepareBundle(paths: StoragePaths, record: ContainerRecord
 
   state.mounted = true;
   writeState(paths, record.id, state);
-  const rootfs = await mountRootfs(dir, record.image.layerDirs);
+  const rootfs = await mountRootfs(dir, record.image.layerDirs, { volatile: record.options.rm });
 
   const hostname = record.options.hostname ?? (mode.kind === 'host' ? fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : record.id.slice(0, 12));
-  state.networkSetUp = true;
-  writeState(paths, record.id, state);
-  const network = await setupContainerNetwork(paths, {
+  const networkRequest = {
     containerId: record.id, containerName: record.name, mode, ports, hostname,
     dns: record.options.dns, dnsSearch: record.options.dnsSearch, dnsOptions: record.options.dnsOptions, addHosts: record.options.addHosts,
-  });
+  };
+  let network: ContainerNetworkResult;
+  if (privateNetns(paths, record, mode)) {
+    network = privateNoneResult(networkRequest);   // nothing to undo: no marker, no state write
+  } else {
+    state.networkSetUp = true;
+    writeState(paths, record.id, state);
+    network = await setupContainerNetwork(paths, networkRequest);
+  }
   state.netnsPath = network.netnsPath;
   state.ports = network.ports;
   state.ips = network.ips;
-  writeState(paths, record.id, state);
+  if (state.networkSetUp) writeState(paths, record.id, state);
 
   const etc = writeEtcFiles(runDir, {
     hostname, hostsFile: network.hostsFile, resolvConf: network.resolvConf,

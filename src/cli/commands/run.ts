@@ -39,35 +39,37 @@ export const runCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'run [image] [command..]',
   describe: 'Run a command in a new container',
   builder: (y: Argv) => containerCommandBuilder(y),
-  handler: async (argv) => {
-    const parsed = await parseRunCommandLine(argv, 'run');
-    const record = await createFromArgs(parsed);
-    const { paths } = parsed;
-    if (!parsed.detach) {
-      let result;
-      try {
-        result = await startContainer(paths, record, 'foreground');
-      } catch (error) {
-        await undoCreate(parsed, record);
-        throw error;
-      }
-      if (record.options.rm) await undoCreate(parsed, record);
-      process.exitCode = result.exitCode ?? 0;
-      return;
-    }
-    let started;
+  handler: async (argv) => runContainer(await parseRunCommandLine(argv, 'run')),
+};
+
+/** The handler's work, also called by the fast path (src/cli/fast-path.ts). */
+export async function runContainer(parsed: ParsedRun): Promise<void> {
+  const record = await createFromArgs(parsed);
+  const { paths } = parsed;
+  if (!parsed.detach) {
+    let result;
     try {
-      started = await startContainer(paths, record, 'detached');
+      result = await startContainer(paths, record, 'foreground');
     } catch (error) {
       await undoCreate(parsed, record);
       throw error;
     }
-    // MAINPID (and READY for --sdnotify=conmon) went to systemd before the container started (launch.ts).
-    if (started.supervisor === 'systemd' && record.options.sdnotify === 'healthy') {
-      await sdNotify(['STATUS=waiting for the first passing health check']);
-      await waitHealthy(paths, record, record.options.healthCheck!);
-      await sdNotify(['READY=1', 'STATUS=healthy']);
-    }
-    process.stdout.write(`${record.id}\n`);
-  },
-};
+    if (record.options.rm) await undoCreate(parsed, record);
+    process.exitCode = result.exitCode ?? 0;
+    return;
+  }
+  let started;
+  try {
+    started = await startContainer(paths, record, 'detached');
+  } catch (error) {
+    await undoCreate(parsed, record);
+    throw error;
+  }
+  // MAINPID (and READY for --sdnotify=conmon) went to systemd before the container started (launch.ts).
+  if (started.supervisor === 'systemd' && record.options.sdnotify === 'healthy') {
+    await sdNotify(['STATUS=waiting for the first passing health check']);
+    await waitHealthy(paths, record, record.options.healthCheck!);
+    await sdNotify(['READY=1', 'STATUS=healthy']);
+  }
+  process.stdout.write(`${record.id}\n`);
+}
