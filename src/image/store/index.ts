@@ -139,7 +139,9 @@ export class ImageStore {
         }
         options.onLayer?.({ digest: layer.digest, chainId, phase: 'unpacking' });
         dirs[i] = await this.withLock(`layer-${digestHex(chainId)}`, () => ensureLayerLocked(this.layout, {
-          chainId, diffId: diffIds[i]!, digest: layer.digest, blobFile: file, keepOwnership: !this.paths.rootless,
+          chainId, diffId: diffIds[i]!, digest: layer.digest, blobFile: file,
+          // Rootless: owners are set inside the user namespace (idmap.ts); overlay xattrs in user.*.
+          keepOwnership: !this.paths.rootless || this.paths.userns === true, rootless: this.paths.rootless,
         }));
         options.onLayer?.({ digest: layer.digest, chainId, phase: 'ready' });
       }

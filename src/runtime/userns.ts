@@ -1,0 +1,107 @@
+/**
+ * Rootless berth runs its storage and start-up work inside a user namespace with the user's
+ * subordinate ids mapped (src/image/store/idmap.ts), as Podman does: Podman re-executes itself
+ * in such a namespace (kept by its pause process) for every command that touches storage, and
+ * runs conmon/crun there; the OCI config then has no user namespace of its own, the container
+ * shares the one Podman made. berth does the same per command, without a pause process: the
+ * namespace lives as long as a process in it (the container, or a `-d` monitor), and mounts made
+ * in it (the container's overlay root) vanish with it, so nothing is left mounted on the host.
+ *
+ * Why not crun as the user with uidMappings in config.json: the container's root must be an
+ * overlay mount, which an unprivileged user can only make inside a user namespace it owns; crun
+ * would create that namespace after the root is needed. Measured here: inside the namespace
+ * made by `unshare --map-users` (which calls newuidmap/newgidmap) the user can chown to mapped
+ * ids, create whiteout devices and mount kernel overlayfs with `userxattr`, so no FUSE is needed.
+ *
+ * Signals are the exception: a process in one such namespace cannot signal a container's
+ * non-root processes living in another one (they belong to a host subuid it does not own), but
+ * the user on the host can (owner of every namespace it made). So `stop`, `kill`, `rm` and the
+ * read-only commands run on the host side, and `rm` removes what the container wrote (files of
+ * mapped owners) through a short `rm -rf` inside a namespace.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { RuntimeError } from '../errors/index.js';
+import { parseSubordinateIds, rootlessRanges, type IdMapping } from '../image/index.js';
+import { ROOTLESS_UID_ENV } from '../paths/index.js';
+import { runProc } from './proc.js';
+
+/** Commands that write the store or start containers: run inside the user namespace. */
+export const USERNS_COMMANDS = new Set(['pull', 'run', 'create', 'start', 'restart', 'rmi', 'image', 'cleanup', 'volume']);
+
+const NEWUIDMAP = '/usr/bin/newuidmap';
+
+function readOr(file: string): string {
+  try { return fs.readFileSync(file, 'utf8'); } catch { return ''; }
+}
+
+/**
+ * The mapping berth uses for this user: own uid/gid → 0, then the first subordinate range of
+ * /etc/subuid and /etc/subgid (what `unshare --map-users` can apply in one go; Podman's default
+ * with one range per user, which is what useradd allocates).
+ */
+export function rootlessMapping(subuidText = readOr('/etc/subuid'), subgidText = readOr('/etc/subgid'),
+  user: { name: string; uid: number; gid: number } = currentUser()): IdMapping {
+  const subUids = parseSubordinateIds(subuidText, { name: user.name, id: user.uid }).slice(0, 1);
+  const subGids = parseSubordinateIds(subgidText, { name: user.name, id: user.uid }).slice(0, 1);
+  return { uids: rootlessRanges(user.uid, subUids), gids: rootlessRanges(user.gid, subGids) };
+}
+
+function currentUser(): { name: string; uid: number; gid: number } {
+  const info = os.userInfo();
+  return { name: info.username, uid: info.uid, gid: info.gid };
+}
+
+/** `unshare` arguments for a user + mount namespace with `mapping` (ranges after the first are subordinate). */
+export function unshareArgs(mapping: IdMapping): string[] {
+  const args = ['--user', '--mount', '--map-root-user'];
+  const sub = (r: IdMapping['uids']) => r.slice(1).map((x) => `${x.outside},${x.inside},${x.count}`);
+  for (const u of sub(mapping.uids)) args.push(`--map-users=${u}`);
+  for (const g of sub(mapping.gids)) args.push(`--map-groups=${g}`);
+  return args;
+}
+
+function checkHelpers(mapping: IdMapping): void {
+  if (mapping.uids.length > 1 && !fs.existsSync(NEWUIDMAP)) {
+    throw new RuntimeError('uidmap-missing', `rootless berth needs ${NEWUIDMAP} and newgidmap to map the subordinate ids of /etc/subuid: install the Debian package uidmap`, { context: { file: NEWUIDMAP } });
+  }
+}
+
+/**
+ * Runs this same berth command again inside the user namespace and returns its exit status.
+ * stdio and the environment (NOTIFY_SOCKET included) are passed through; termination signals
+ * are forwarded.
+ */
+export function reexecInUserNamespace(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const mapping = rootlessMapping();
+  checkHelpers(mapping);
+  const uid = process.getuid?.() ?? 0;
+  const child = spawn('unshare', [...unshareArgs(mapping), '--', process.execPath, ...process.execArgv, process.argv[1]!, ...argv], {
+    stdio: 'inherit',
+    env: { ...env, [ROOTLESS_UID_ENV]: String(uid) },
+  });
+  const forward = (sig: NodeJS.Signals) => () => { try { child.kill(sig); } catch { /* gone */ } };
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+  return new Promise((resolve) => {
+    child.on('error', (error) => {
+      process.stderr.write(`Error: cannot enter the rootless user namespace (unshare): ${error.message}\n`);
+      resolve(125);
+    });
+    child.on('exit', (code, signal) => {
+      for (const [s, h] of handlers) process.off(s, h);
+      resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0));
+    });
+  });
+}
+
+/** Removes trees that hold files of mapped owners (a container's upper dir), from the host side. */
+export async function removeInUserNamespace(dirs: string[]): Promise<void> {
+  const existing = dirs.filter((d) => fs.existsSync(d));
+  if (existing.length === 0) return;
+  const mapping = rootlessMapping();
+  checkHelpers(mapping);
+  const r = await runProc('unshare', [...unshareArgs(mapping), '--', 'rm', '-rf', '--', ...existing]);
+  if (r.exitCode !== 0) throw new RuntimeError('remove-failed', `cannot remove ${existing.join(', ')}: ${r.stderr.trim()}`, { context: { file: existing[0] } });
+}
