@@ -18,7 +18,8 @@ import { isMounted, rootfsDirs, unmountRootfs } from './rootfs.js';
 import { crunDelete, crunKill, type CrunContext } from './crun.js';
 import { parseSignal } from './signals.js';
 import { generateName, NAME_PATTERN } from './names.js';
-import { ownCgroup, removeCgroup, containerCgroupPath } from './cgroups.js';
+import { ownCgroup, removeCgroup, containerCgroupPath, rootlessCgroupMode } from './cgroups.js';
+import { warnOnce } from './host.js';
 
 export const DEFAULT_STOP_TIMEOUT = 10;
 
@@ -34,7 +35,10 @@ export function withContainerLock<T>(paths: StoragePaths, id: string, fn: () => 
 export interface CreateRequest { options: ContainerOptions; image: RuntimeImage; imageName: string; replace: boolean }
 
 export async function createContainer(paths: StoragePaths, req: CreateRequest): Promise<ContainerRecord> {
-  const o = req.options;
+  // Rootless: cgroups only where delegated (cgroups.ts); otherwise disabled, said once.
+  const rootlessCgroups = paths.rootless ? rootlessCgroupMode(req.options.cgroups) : undefined;
+  if (rootlessCgroups?.warning) warnOnce(rootlessCgroups.warning);
+  const o = rootlessCgroups ? { ...req.options, cgroups: rootlessCgroups.mode as ContainerOptions['cgroups'] } : req.options;
   if (o.name !== undefined && !NAME_PATTERN.test(o.name)) {
     throw new RuntimeError('invalid-name', `container name "${o.name}" is invalid: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`, { context: { container: o.name } });
   }

@@ -16,7 +16,7 @@ import { resolveInRoot, checkCommand, mkdirInRoot } from './command-check.js';
 import { resolveUser } from './users.js';
 import { buildOciConfig, type HostFacts, type OciSpec, type ResolvedDevice } from './oci-config.js';
 import { deviceCgroupUsable, kernelRelease, readRlimitHard, warnOnce } from './host.js';
-import { availableControllers, containerCgroupPath, detectCgroupLayout } from './cgroups.js';
+import { availableControllers, containerCgroupPath, detectCgroupLayout, unifiedViewInUserNamespace } from './cgroups.js';
 import { DEFAULT_SECCOMP_PROFILE, loadSeccompProfile, seccompArch } from './seccomp.js';
 import { bundleDir, containerDir, containerRunDir, readState, writeState, findRecord } from './state.js';
 import { resolveVolumeMounts } from './volumes.js';
@@ -52,8 +52,8 @@ function readImageFile(rootfs: string, file: string): string {
 export function gatherHostFacts(record: ContainerRecord, cgroupParent: string | undefined): HostFacts {
   const layout = detectCgroupLayout();
   const limits = readRlimitHard();
-  const deviceOk = deviceCgroupUsable(undefined, limits);
-  if (!deviceOk) warnOnce('the device cgroup filter needs RLIMIT_MEMLOCK raised (CAP_SYS_RESOURCE), which is not permitted here: containers run without a device allow-list; only the default device nodes are created');
+  const deviceOk = record.options.cgroups !== 'disabled' && deviceCgroupUsable(undefined, limits);
+  if (!deviceOk && record.options.cgroups !== 'disabled') warnOnce('the device cgroup filter needs RLIMIT_MEMLOCK raised (CAP_SYS_RESOURCE), which is not permitted here: containers run without a device allow-list; only the default device nodes are created');
   const seccompOpt = record.options.seccompProfile;
   let seccompProfile: HostFacts['seccompProfile'];
   if (seccompOpt !== 'unconfined') {
@@ -112,9 +112,10 @@ export async function prepareBundle(paths: StoragePaths, record: ContainerRecord
   const mode = networkModeOf(paths, record);
   const ports = publishedPorts(record);
 
+  if (paths.userns) await unifiedViewInUserNamespace();
   state.mounted = true;
   writeState(paths, record.id, state);
-  const rootfs = await mountRootfs(dir, record.image.layerDirs);
+  const rootfs = await mountRootfs(dir, record.image.layerDirs, paths.rootless);
 
   const hostname = record.options.hostname ?? (mode.kind === 'host' ? fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : record.id.slice(0, 12));
   state.networkSetUp = true;

@@ -27,7 +27,8 @@ function unescapeMountPath(p: string): string {
   return p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-export async function mountRootfs(containerDir: string, layerDirs: string[]): Promise<string> {
+/** Rootless (inside berth's user namespace): overlay's own markers are user.* xattrs (`userxattr`), as the layers were written. */
+export async function mountRootfs(containerDir: string, layerDirs: string[], rootless = false): Promise<string> {
   const d = rootfsDirs(containerDir);
   for (const dir of [d.upper, d.work, d.merged]) fs.mkdirSync(dir, { recursive: true });
   if (isMounted(d.merged)) return d.merged;
@@ -36,7 +37,7 @@ export async function mountRootfs(containerDir: string, layerDirs: string[]): Pr
   for (const l of lower) {
     if (/[:,]/.test(l)) throw new RuntimeError('rootfs', `layer path ${l} contains ':' or ',' which overlay cannot take`, { context: { file: l } });
   }
-  const options = `lowerdir=${lower.join(':')},upperdir=${d.upper},workdir=${d.work}`;
+  const options = `lowerdir=${lower.join(':')},upperdir=${d.upper},workdir=${d.work}${rootless ? ',userxattr' : ''}`;
   if (options.length > 4000) throw new RuntimeError('rootfs', `too many layers for one overlay mount (${lower.length})`, { context: { layers: lower.length } });
   const result = await runProc('mount', ['-t', 'overlay', 'overlay', '-o', options, d.merged]);
   if (result.exitCode !== 0) {

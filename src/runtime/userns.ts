@@ -55,7 +55,7 @@ function currentUser(): { name: string; uid: number; gid: number } {
 
 /** `unshare` arguments for a user + mount namespace with `mapping` (ranges after the first are subordinate). */
 export function unshareArgs(mapping: IdMapping): string[] {
-  const args = ['--user', '--mount', '--map-root-user'];
+  const args = ['--user', '--mount', '--cgroup', '--map-root-user'];
   const sub = (r: IdMapping['uids']) => r.slice(1).map((x) => `${x.outside},${x.inside},${x.count}`);
   for (const u of sub(mapping.uids)) args.push(`--map-users=${u}`);
   for (const g of sub(mapping.gids)) args.push(`--map-groups=${g}`);

@@ -54,6 +54,7 @@ export function processesOf(ids: IdInfo): string[] {
   for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     let status: string;
     try { status = fs.readFileSync(`/proc/${pid}/status`, 'utf8'); } catch { continue; }
+    if (/^State:\s+Z/m.test(status)) continue;   // a zombie holds nothing; its parent reaps it
     const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
     if (uid === ids.uid || (uid >= ids.subUid && uid < ids.subUid + ids.count)) out.push(`${pid} (uid ${uid}): ${/^Name:\s+(.*)$/m.exec(status)?.[1]}`);
   }
@@ -87,7 +88,10 @@ export async function startRootlessWorld(name: string, specs: Record<string, Ima
       leftovers: async () => {
         const found: string[] = [];
         for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (line.includes(dir)) found.push(`mount: ${line.split(' ')[4]}`);
-        for (const p of processesOf(ids)) found.push(`process: ${p}`);
+        // berth's lock helper (perl) exits on its own right after berth: give it a moment.
+        let procs = processesOf(ids);
+        for (let i = 0; i < 30 && procs.length > 0; i++) { await new Promise((r) => setTimeout(r, 100)); procs = processesOf(ids); }
+        for (const p of procs) found.push(`process: ${p}`);
         const crunRoot = path.join(runtimeDir, 'berth', 'crun');
         for (const e of fs.existsSync(crunRoot) ? fs.readdirSync(crunRoot) : []) found.push(`crun: ${e}`);
         for (const d of [path.join(home, '.local/share/berth/containers'), path.join(runtimeDir, 'berth/containers')]) {
