@@ -20,6 +20,7 @@ import { parseSignal } from './signals.js';
 import { generateName, NAME_PATTERN } from './names.js';
 import { ownCgroup, removeCgroup, containerCgroupPath, rootlessCgroupMode } from './cgroups.js';
 import { warnOnce } from './host.js';
+import { removeInUserNamespace } from './userns.js';
 
 export const DEFAULT_STOP_TIMEOUT = 10;
 
@@ -177,7 +178,14 @@ export async function removeContainer(paths: StoragePaths, record: ContainerReco
       // delete through a mounted rootfs.
       if (isMounted(rootfsDirs(containerDir(paths, record.id)).merged)) throw e;
     });
-    removeContainerDirs(paths, record.id);
+    try {
+      removeContainerDirs(paths, record.id);
+    } catch (error) {
+      // Rootless, from the host side: what the container wrote belongs to subordinate ids.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (!paths.rootless || paths.userns || (code !== 'EACCES' && code !== 'EPERM')) throw error;
+      await removeInUserNamespace([containerRunDir(paths, record.id), containerDir(paths, record.id)]);
+    }
   });
 }
 

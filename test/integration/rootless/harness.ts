@@ -100,6 +100,9 @@ export async function startRootlessWorld(name: string, specs: Record<string, Ima
         return found;
       },
       stop: async () => {
+        // A failed test may leave a container running: remove them all as the user first.
+        const ids = (await world.berth(['ps', '-a', '-q'])).stdout.split('\n').filter(Boolean);
+        if (ids.length > 0) await world.berth(['rm', '-f', '-t', '0', ...ids]);
         await registry.stop();
         // The store holds files of subordinate owners: root removes them.
         fs.rmSync(dir, { recursive: true, force: true });

@@ -85,6 +85,11 @@ test('-d as a non-root image user, stop and rm from the host side: nothing left'
   assert.match(id, /^[0-9a-f]{64}$/);
   const ps = await ok(['ps', '--format', '{{.Names}} {{.Status}}']);
   assert.match(ps, /svc Up/);
+  // What it writes in its upper dir belongs to a subordinate uid: rm (host side) must still remove it.
+  await ok(['exec', '-u', '1000:1000', 'svc', 'sh', '-c', 'mkdir -p /home/tester/deep/er && echo x > /home/tester/deep/er/file && chmod 700 /home/tester/deep']);
+  const upper = fs.readdirSync(path.join(w.home, '.local/share/berth/containers')).filter((e) => !e.startsWith('.'));
+  const deep = fs.statSync(path.join(w.home, '.local/share/berth/containers', upper[0]!, 'upper/home/tester/deep'));
+  assert.equal(deep.uid, w.ids.subUid + 999);
   await ok(['stop', '-t', '5', 'svc']);
   await ok(['rm', 'svc']);
   assert.deepEqual(await w.leftovers(), []);
