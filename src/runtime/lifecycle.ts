@@ -20,7 +20,7 @@ import { parseSignal } from './signals.js';
 import { generateName, NAME_PATTERN } from './names.js';
 import { ownCgroup, removeCgroup, containerCgroupPath, rootlessCgroupMode } from './cgroups.js';
 import { warnOnce } from './host.js';
-import { removeInUserNamespace } from './userns.js';
+import { removeInUserNamespace, signalFromHost } from './userns.js';
 
 export const DEFAULT_STOP_TIMEOUT = 10;
 
@@ -124,6 +124,16 @@ function signalInit(state: RunState, signal: number): boolean {
   try { process.kill(state.pid, signal); return true; } catch { return false; }
 }
 
+/**
+ * Rootless, inside berth's user namespace, a container started by another berth command lives
+ * in another namespace: its non-root processes can only be signalled from the host side.
+ */
+async function signalContainer(paths: StoragePaths, state: RunState, signal: number): Promise<boolean> {
+  if (signalInit(state, signal)) return true;
+  if (!paths.userns || !state.pid || !processAlive(state.pid, state.pidStartTime)) return false;
+  return signalFromHost(state.pid, signal);
+}
+
 /** StopSignal, wait StopTimeout, then SIGKILL to every process of the container; then clean up. */
 export async function stopContainer(paths: StoragePaths, record: ContainerRecord, timeoutSec?: number): Promise<RunState> {
   return withContainerLock(paths, record.id, async () => stopLocked(paths, record, timeoutSec));
@@ -133,11 +143,11 @@ async function stopLocked(paths: StoragePaths, record: ContainerRecord, timeoutS
   const state = readState(paths, record.id);
   if (state.status === 'running') {
     const timeout = timeoutSec ?? record.stopTimeout;
-    if (timeout > 0) signalInit(state, parseSignal(record.stopSignal).number);
+    if (timeout > 0) await signalContainer(paths, state, parseSignal(record.stopSignal).number);
     if (!(await waitForExit(state.pid, state.pidStartTime, timeout * 1000))) {
       process.stderr.write(`Warning: StopSignal ${record.stopSignal} failed to stop container ${record.name} in ${timeout} seconds, resorting to SIGKILL\n`);
       await crunKill(crunContext(paths, record), record.id, 'KILL', true);
-      signalInit(state, 9);
+      await signalContainer(paths, state, 9);
       if (!(await waitForExit(state.pid, state.pidStartTime, 5000))) {
         throw new RuntimeError('stop-failed', `container ${record.name} did not exit after SIGKILL`, { context: { container: record.name } });
       }
@@ -155,7 +165,7 @@ export async function killContainer(paths: StoragePaths, record: ContainerRecord
   if (state.status !== 'running') {
     throw new RuntimeError('not-running', `can only kill running containers. ${record.id} is in state ${state.status}: container state improper`, { context: { container: record.name } });
   }
-  if (!signalInit(state, sig.number)) throw new RuntimeError('kill-failed', `cannot send ${sig.name} to container ${record.name}`, { context: { container: record.name } });
+  if (!(await signalContainer(paths, state, sig.number))) throw new RuntimeError('kill-failed', `cannot send ${sig.name} to container ${record.name}`, { context: { container: record.name } });
 }
 
 export interface RemoveOptions { force?: boolean; timeout?: number }

@@ -17,10 +17,13 @@
  * non-root processes living in another one (they belong to a host subuid it does not own), but
  * the user on the host can (owner of every namespace it made). So `stop`, `kill`, `rm` and the
  * read-only commands run on the host side, and `rm` removes what the container wrote (files of
- * mapped owners) through a short `rm -rf` inside a namespace.
+ * mapped owners) through a short `rm -rf` inside a namespace. Commands inside the namespace that
+ * must stop another container (`restart`, `run --replace`) ask the host-side berth that started
+ * them, over a socket on fd 3, to send the signal (signalFromHost).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import { RuntimeError } from '../errors/index.js';
 import { parseSubordinateIds, rootlessRanges, type IdMapping } from '../image/index.js';
@@ -78,9 +81,11 @@ export function reexecInUserNamespace(argv: string[], env: NodeJS.ProcessEnv = p
   checkHelpers(mapping);
   const uid = process.getuid?.() ?? 0;
   const child = spawn('unshare', [...unshareArgs(mapping), '--', process.execPath, ...process.execArgv, process.argv[1]!, ...argv], {
-    stdio: 'inherit',
-    env: { ...env, [ROOTLESS_UID_ENV]: String(uid) },
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+    env: { ...env, [ROOTLESS_UID_ENV]: String(uid), [SIGNAL_FD_ENV]: '3' },
   });
+  const channel = child.stdio[3] as net.Socket;
+  serveSignals(channel, mapping);
   const forward = (sig: NodeJS.Signals) => () => { try { child.kill(sig); } catch { /* gone */ } };
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
@@ -90,9 +95,68 @@ export function reexecInUserNamespace(argv: string[], env: NodeJS.ProcessEnv = p
       resolve(125);
     });
     child.on('exit', (code, signal) => {
+      channel.destroy();
       for (const [s, h] of handlers) process.off(s, h);
       resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0));
     });
+  });
+}
+
+const SIGNAL_FD_ENV = 'BERTH_HOST_SIGNAL_FD';
+
+/** Host side: "PID SIGNAL" lines in, "ok"/"error" lines out; only processes of the mapped ids. */
+function serveSignals(channel: net.Socket, mapping: IdMapping): void {
+  let buffer = '';
+  channel.on('error', () => undefined);
+  channel.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+      const [pid, sig] = buffer.slice(0, nl).split(' ').map(Number);
+      buffer = buffer.slice(nl + 1);
+      let answer = 'error';
+      if (pid! > 1 && Number.isInteger(sig) && ownedByMapping(pid!, mapping)) {
+        try { process.kill(pid!, sig!); answer = 'ok'; } catch { /* gone */ }
+      }
+      channel.write(`${answer}\n`);
+    }
+  });
+}
+
+function ownedByMapping(pid: number, mapping: IdMapping): boolean {
+  const uid = Number(/^Uid:\s+(\d+)/m.exec(readOr(`/proc/${pid}/status`))?.[1]);
+  return mapping.uids.some((r) => uid >= r.outside && uid < r.outside + r.count);
+}
+
+let hostChannel: { socket: net.Socket; pending: ((line: string) => void)[]; buffer: string } | undefined;
+
+/**
+ * Inside the namespace: have the host-side berth send `signal` to `pid` (a container process
+ * in another of the user's namespaces). False when there is no host side or it failed.
+ */
+export function signalFromHost(pid: number, signal: number, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  const fd = Number(env[SIGNAL_FD_ENV]);
+  if (!Number.isInteger(fd) || fd < 3) return Promise.resolve(false);
+  if (!hostChannel) {
+    let socket: net.Socket;
+    try { socket = new net.Socket({ fd, readable: true, writable: true }); } catch { return Promise.resolve(false); }
+    const channel = { socket, pending: [] as ((line: string) => void)[], buffer: '' };
+    socket.on('error', () => { for (const p of channel.pending.splice(0)) p('error'); });
+    socket.on('data', (chunk: Buffer) => {
+      channel.buffer += chunk.toString();
+      for (let nl = channel.buffer.indexOf('\n'); nl >= 0; nl = channel.buffer.indexOf('\n')) {
+        const line = channel.buffer.slice(0, nl);
+        channel.buffer = channel.buffer.slice(nl + 1);
+        channel.pending.shift()?.(line);
+      }
+      if (channel.pending.length === 0) socket.unref();
+    });
+    hostChannel = channel;
+  }
+  const channel = hostChannel;
+  return new Promise((resolve) => {
+    channel.pending.push((line) => resolve(line === 'ok'));
+    channel.socket.ref();
+    channel.socket.write(`${pid} ${signal}\n`);
   });
 }
 

@@ -105,3 +105,17 @@ test('an owner outside the subordinate range: a clear error naming the entry and
   assert.doesNotMatch(images, /toobig/);
   assert.deepEqual(await w.leftovers(), []);
 });
+
+test('restart and run --replace stop a non-root container started by an earlier command (signal sent from the host side)', async () => {
+  const first = (await ok(['run', '-d', '--name', 'rep', '--network=none', w.images.service])).trim();
+  const started = Date.now();
+  await ok(['restart', '-t', '5', 'rep']);
+  assert.match(await ok(['ps', '--format', '{{.Names}} {{.Status}}']), /rep Up/);
+  const second = (await ok(['run', '-d', '--replace', '--name', 'rep', '--network=none', w.images.service])).trim();
+  assert.notEqual(second, first);
+  // TERM reached the container each time: no 5 s timeout, no SIGKILL.
+  assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+  assert.deepEqual((await ok(['ps', '-a', '-q'])).trim().split('\n'), [second.slice(0, 12)]);
+  await ok(['rm', '-f', 'rep']);
+  assert.deepEqual(await w.leftovers(), []);
+});
