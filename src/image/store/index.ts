@@ -288,6 +288,10 @@ export class ImageStore {
 
   /** Read-only overlay of the image's layers; reference-counted. Returns the merged dir. */
   async mountImage(referenceOrId: string): Promise<string> {
+    if (this.paths.rootless) {
+      // The overlay could only be mounted in berth's user namespace, which ends with the command.
+      throw new ImageError('rootless-image-mount', `cannot mount image ${referenceOrId} rootless: the mount would exist only in berth's user namespace and be gone when the command exits (Podman needs "podman unshare" for this too); run it as root`, { context: { image: referenceOrId }, exitCode: 125 });
+    }
     const image = await this.requireImage(referenceOrId);
     await this.layerDirs(image);
     return this.withLock(`mount-${image.id}`, () => mountLayersLocked(this.layout, image.id, image.chainIds, this.paths.rootless));

@@ -119,3 +119,15 @@ test('restart and run --replace stop a non-root container started by an earlier 
   await ok(['rm', '-f', 'rep']);
   assert.deepEqual(await w.leftovers(), []);
 });
+
+test('--network=host shares the host network (sysfs bound read-only); bridge and image mount say they need root', async () => {
+  const out = await ok(['run', '--rm', '--network=host', w.images.owners, 'sh', '-c', 'cat /proc/net/dev | grep -c lo; grep " /sys " /proc/self/mounts | grep -c " ro,"']);
+  assert.equal(out, '1\n1\n');
+  const bridge = await w.berth(['run', '--rm', '--network=bridge', w.images.owners, 'true']);
+  assert.equal(bridge.exitCode, 125);
+  assert.match(bridge.stderr, /bridge networks need root .*use --network none or host/);
+  const mount = await w.berth(['image', 'mount', w.images.owners]);
+  assert.equal(mount.exitCode, 125);
+  assert.match(mount.stderr, /cannot mount image .* rootless/);
+  assert.deepEqual(await w.leftovers(), []);
+});
