@@ -88,16 +88,23 @@ export function rootlessCgroupMode(requested: string, layout: CgroupLayout = det
   }
 }
 
+let viewMounted = false;
+
 /**
- * crun refuses a hybrid layout even with cgroups disabled. Inside berth's rootless user
- * namespace (which has its own cgroup namespace) the unified hierarchy can be mounted over
- * /sys/fs/cgroup in berth's private mount namespace, as the rootful tests do: crun then sees
- * cgroup v2. The host's mounts are untouched (the namespace's propagation is private).
+ * Inside berth's rootless user namespace, which has its own cgroup namespace, mount cgroup2 over
+ * /sys/fs/cgroup in berth's private mount namespace, so that the hierarchy seen there is rooted at
+ * berth's own cgroup, as /proc/self/cgroup says ("0::/"), and crun resolves cgroup paths in it.
+ * On a hybrid host this is also what lets crun run at all (it refuses hybrid even with cgroups
+ * disabled). The host's mounts are untouched (private propagation). Returns the layout the host
+ * had, for rootlessCgroupMode.
  */
-export async function unifiedViewInUserNamespace(root = CGROUP_ROOT): Promise<void> {
-  if (detectCgroupLayout(root) !== 'hybrid') return;
+export async function cgroupViewInUserNamespace(root = CGROUP_ROOT): Promise<CgroupLayout> {
+  const layout = detectCgroupLayout(root);
+  if (viewMounted || (layout !== 'hybrid' && layout !== 'v2')) return layout;
   const r = await runProc('mount', ['-t', 'cgroup2', 'cgroup2', root]);
-  if (r.exitCode !== 0) throw new RuntimeError('cgroups-unsupported', `cannot mount cgroup2 on ${root} in berth's user namespace: ${r.stderr.trim()}`, { context: { layout: 'hybrid' } });
+  if (r.exitCode !== 0) throw new RuntimeError('cgroups-unsupported', `cannot mount cgroup2 on ${root} in berth's user namespace: ${r.stderr.trim()}`, { context: { layout } });
+  viewMounted = true;
+  return layout;
 }
 
 export function removeCgroup(cgroupPath: string, root = CGROUP_ROOT): void {

@@ -18,7 +18,7 @@ import { isMounted, rootfsDirs, unmountRootfs } from './rootfs.js';
 import { crunDelete, crunKill, type CrunContext } from './crun.js';
 import { parseSignal } from './signals.js';
 import { generateName, NAME_PATTERN } from './names.js';
-import { ownCgroup, removeCgroup, containerCgroupPath, rootlessCgroupMode } from './cgroups.js';
+import { cgroupViewInUserNamespace, ownCgroup, removeCgroup, containerCgroupPath, rootlessCgroupMode } from './cgroups.js';
 import { warnOnce } from './host.js';
 import { removeInUserNamespace, signalFromHost } from './userns.js';
 
@@ -37,7 +37,8 @@ export interface CreateRequest { options: ContainerOptions; image: RuntimeImage;
 
 export async function createContainer(paths: StoragePaths, req: CreateRequest): Promise<ContainerRecord> {
   // Rootless: cgroups only where delegated (cgroups.ts); otherwise disabled, said once.
-  const rootlessCgroups = paths.rootless ? rootlessCgroupMode(req.options.cgroups) : undefined;
+  const hostLayout = paths.userns ? await cgroupViewInUserNamespace() : undefined;
+  const rootlessCgroups = paths.rootless ? rootlessCgroupMode(req.options.cgroups, hostLayout) : undefined;
   if (rootlessCgroups?.warning) warnOnce(rootlessCgroups.warning);
   const o = rootlessCgroups ? { ...req.options, cgroups: rootlessCgroups.mode as ContainerOptions['cgroups'] } : req.options;
   if (o.name !== undefined && !NAME_PATTERN.test(o.name)) {

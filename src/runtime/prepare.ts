@@ -16,7 +16,7 @@ import { resolveInRoot, checkCommand, mkdirInRoot } from './command-check.js';
 import { resolveUser } from './users.js';
 import { buildOciConfig, type HostFacts, type OciSpec, type ResolvedDevice } from './oci-config.js';
 import { deviceCgroupUsable, kernelRelease, readRlimitHard, warnOnce } from './host.js';
-import { availableControllers, containerCgroupPath, detectCgroupLayout, unifiedViewInUserNamespace } from './cgroups.js';
+import { availableControllers, containerCgroupPath, detectCgroupLayout, cgroupViewInUserNamespace } from './cgroups.js';
 import { DEFAULT_SECCOMP_PROFILE, loadSeccompProfile, seccompArch } from './seccomp.js';
 import { bundleDir, containerDir, containerRunDir, readState, writeState, findRecord } from './state.js';
 import { resolveVolumeMounts } from './volumes.js';
@@ -112,7 +112,7 @@ export async function prepareBundle(paths: StoragePaths, record: ContainerRecord
   const mode = networkModeOf(paths, record);
   const ports = publishedPorts(record);
 
-  if (paths.userns) await unifiedViewInUserNamespace();
+  if (paths.userns) await cgroupViewInUserNamespace();
   state.mounted = true;
   writeState(paths, record.id, state);
   const rootfs = await mountRootfs(dir, record.image.layerDirs, paths.rootless);
