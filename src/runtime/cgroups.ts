@@ -91,16 +91,16 @@ export function rootlessCgroupMode(requested: string, layout: CgroupLayout = det
 let viewMounted = false;
 
 /**
- * Inside berth's rootless user namespace, which has its own cgroup namespace, mount cgroup2 over
- * /sys/fs/cgroup in berth's private mount namespace, so that the hierarchy seen there is rooted at
- * berth's own cgroup, as /proc/self/cgroup says ("0::/"), and crun resolves cgroup paths in it.
- * On a hybrid host this is also what lets crun run at all (it refuses hybrid even with cgroups
- * disabled). The host's mounts are untouched (private propagation). Returns the layout the host
- * had, for rootlessCgroupMode.
+ * crun refuses a hybrid layout even with cgroups disabled. On such a host berth's rootless user
+ * namespace gets its own cgroup namespace too (userns.ts), so cgroup2 can be mounted over
+ * /sys/fs/cgroup in berth's private mount namespace, rooted at berth's own cgroup as
+ * /proc/self/cgroup then says ("0::/"): crun sees cgroup v2. The host's mounts are untouched
+ * (private propagation). On a v2 host nothing is done: the normal path stays normal. Returns the
+ * layout the host had, for rootlessCgroupMode.
  */
 export async function cgroupViewInUserNamespace(root = CGROUP_ROOT): Promise<CgroupLayout> {
-  const layout = detectCgroupLayout(root);
-  if (viewMounted || (layout !== 'hybrid' && layout !== 'v2')) return layout;
+  const layout = viewMounted ? 'hybrid' : detectCgroupLayout(root);
+  if (viewMounted || layout !== 'hybrid') return layout;
   const r = await runProc('mount', ['-t', 'cgroup2', 'cgroup2', root]);
   if (r.exitCode !== 0) throw new RuntimeError('cgroups-unsupported', `cannot mount cgroup2 on ${root} in berth's user namespace: ${r.stderr.trim()}`, { context: { layout } });
   viewMounted = true;

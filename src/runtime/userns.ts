@@ -29,6 +29,7 @@ import { RuntimeError } from '../errors/index.js';
 import { parseSubordinateIds, rootlessRanges, type IdMapping } from '../image/index.js';
 import { ROOTLESS_UID_ENV } from '../paths/index.js';
 import { runProc } from './proc.js';
+import { detectCgroupLayout, type CgroupLayout } from './cgroups.js';
 
 /** Commands that write the store or start containers: run inside the user namespace. */
 export const USERNS_COMMANDS = new Set(['pull', 'run', 'create', 'start', 'restart', 'rmi', 'image', 'cleanup', 'volume']);
@@ -56,9 +57,12 @@ function currentUser(): { name: string; uid: number; gid: number } {
   return { name: info.username, uid: info.uid, gid: info.gid };
 }
 
-/** `unshare` arguments for a user + mount namespace with `mapping` (ranges after the first are subordinate). */
-export function unshareArgs(mapping: IdMapping): string[] {
-  const args = ['--user', '--mount', '--cgroup', '--map-root-user'];
+/**
+ * `unshare` arguments for a user + mount namespace with `mapping` (ranges after the first are
+ * subordinate); with a cgroup namespace on hybrid-cgroup hosts (see cgroupViewInUserNamespace).
+ */
+export function unshareArgs(mapping: IdMapping, cgroupLayout: CgroupLayout = 'v2'): string[] {
+  const args = ['--user', '--mount', ...(cgroupLayout === 'hybrid' ? ['--cgroup'] : []), '--map-root-user'];
   const sub = (r: IdMapping['uids']) => r.slice(1).map((x) => `${x.outside},${x.inside},${x.count}`);
   for (const u of sub(mapping.uids)) args.push(`--map-users=${u}`);
   for (const g of sub(mapping.gids)) args.push(`--map-groups=${g}`);
@@ -80,7 +84,7 @@ export function reexecInUserNamespace(argv: string[], env: NodeJS.ProcessEnv = p
   const mapping = rootlessMapping();
   checkHelpers(mapping);
   const uid = process.getuid?.() ?? 0;
-  const child = spawn('unshare', [...unshareArgs(mapping), '--', process.execPath, ...process.execArgv, process.argv[1]!, ...argv], {
+  const child = spawn('unshare', [...unshareArgs(mapping, detectCgroupLayout()), '--', process.execPath, ...process.execArgv, process.argv[1]!, ...argv], {
     stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
     env: { ...env, [ROOTLESS_UID_ENV]: String(uid), [SIGNAL_FD_ENV]: '3' },
   });

@@ -9,12 +9,14 @@ test('the mapping from /etc/subuid and /etc/subgid: own ids to 0, the first rang
   const m = rootlessMapping('alice:100000:65536\nalice:500000:10\n', 'alice:200000:1000\n', alice);
   assert.deepEqual(m.uids, [{ inside: 0, outside: 1001, count: 1 }, { inside: 1, outside: 100000, count: 65536 }]);
   assert.deepEqual(m.gids, [{ inside: 0, outside: 1002, count: 1 }, { inside: 1, outside: 200000, count: 1000 }]);
-  assert.deepEqual(unshareArgs(m), ['--user', '--mount', '--cgroup', '--map-root-user', '--map-users=100000,1,65536', '--map-groups=200000,1,1000']);
+  assert.deepEqual(unshareArgs(m), ['--user', '--mount', '--map-root-user', '--map-users=100000,1,65536', '--map-groups=200000,1,1000']);
+  // A hybrid-cgroup host: a cgroup namespace too, so that cgroup2 can be mounted inside.
+  assert.deepEqual(unshareArgs(m, 'hybrid').slice(0, 3), ['--user', '--mount', '--cgroup']);
 });
 
 test('no subordinate ids: only the own ids are mapped (no newuidmap needed)', () => {
   const m = rootlessMapping('', '', alice);
-  assert.deepEqual(unshareArgs(m), ['--user', '--mount', '--cgroup', '--map-root-user']);
+  assert.deepEqual(unshareArgs(m), ['--user', '--mount', '--map-root-user']);
 });
 
 test('which commands run inside the namespace: storage writers and starters, not the signal senders', () => {
