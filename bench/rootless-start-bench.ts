@@ -61,6 +61,9 @@ async function main(): Promise<void> {
     const updated = start < 0 ? `${text.trimEnd()}\n\n${section}` : `${text.slice(0, start)}${section}${next < 0 ? '' : text.slice(next + 1)}`;
     fs.writeFileSync(results, updated.trimEnd() + '\n');
   } finally {
+    // Rootless Podman leaves its pause process (catatonit -P) behind: end it by its pid file.
+    const pause = path.join(w.runtimeDir, 'libpod', 'tmp', 'pause.pid');
+    if (fs.existsSync(pause)) { try { process.kill(Number(fs.readFileSync(pause, 'utf8').trim()), 'SIGKILL'); } catch { /* gone */ } }
     await w.stop();
   }
 }
