@@ -44,12 +44,6 @@ function packageVersion(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  // Rootless: commands that write the store or start containers run in berth's user namespace.
-  if (process.getuid?.() !== 0 && !process.env.BERTH_ROOTLESS_UID) {
-    const word = commandWord(argv);
-    const { USERNS_COMMANDS, reexecInUserNamespace } = await import('../runtime/userns.js');
-    if (word !== undefined && USERNS_COMMANDS.has(word)) return reexecInUserNamespace(argv).catch(reportError);
-  }
   let exitCode = 0;
   const parser = yargs(argv)
     .scriptName('berth')

@@ -17,7 +17,6 @@ export type { OciImageConfigFile, ImageManifest, ImageIndex, Descriptor, Platfor
 export { normalizeReference, parseReference, formatReference, isShortName, type ImageReference } from './reference.js';
 export { pullImage } from './pull.js';
 export { ImageStore, type StoredImage } from './store/index.js';
-export { parseSubordinateIds, rootlessRanges, parseIdMap, toHost, describeRanges, type IdMapping, type IdRange } from './store/idmap.js';
 
 async function handleFromStored(store: ImageStore, image: StoredImage): Promise<ImageHandle> {
   const config = JSON.parse((await store.readBlob(image.configDigest)).toString('utf8')) as OciImageConfigFile;

@@ -5,6 +5,8 @@
 import os from 'node:os';
 import path from 'node:path';
 
+export { describeHostRanges, describeRanges, isMapped, parseIdMap, parseSubordinateIds, rootlessRanges, toHost, type IdMapping, type IdRange } from './idmap.js';
+
 export interface StoragePaths {
   /** Persistent storage: images, layers, volumes, container upper dirs. */
   root: string;

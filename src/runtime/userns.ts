@@ -26,8 +26,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { RuntimeError } from '../errors/index.js';
-import { parseSubordinateIds, rootlessRanges, type IdMapping } from '../image/index.js';
-import { ROOTLESS_UID_ENV } from '../paths/index.js';
+import { parseSubordinateIds, rootlessRanges, ROOTLESS_UID_ENV, type IdMapping } from '../paths/index.js';
 import { runProc } from './proc.js';
 import { detectCgroupLayout, type CgroupLayout } from './cgroups.js';
 
@@ -35,6 +34,32 @@ import { detectCgroupLayout, type CgroupLayout } from './cgroups.js';
 export const USERNS_COMMANDS = new Set(['pull', 'run', 'create', 'start', 'restart', 'rmi', 'image', 'cleanup', 'volume']);
 
 const NEWUIDMAP = '/usr/bin/newuidmap';
+const GLOBAL_VALUE_FLAGS = new Set(['--root', '--runroot', '--log-level']);
+
+/**
+ * Whether this (non-root) invocation must run inside the user namespace: its command word, after
+ * global flags, is one of USERNS_COMMANDS. Checked by bin/berth.js before the CLI is loaded, so
+ * the host-side half of a rootless command costs a Node start and a few small modules.
+ */
+export function needsUserNamespace(argv: string[], env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): boolean {
+  if (uid === 0 || env[ROOTLESS_UID_ENV]) return false;
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (!token.startsWith('-')) return USERNS_COMMANDS.has(token);
+    if (GLOBAL_VALUE_FLAGS.has(token)) i++;
+  }
+  return false;
+}
+
+/** bin/berth.js's entry for rootless commands: the exit status, errors printed as the CLI does. */
+export async function runRootless(argv: string[]): Promise<number> {
+  try {
+    return await reexecInUserNamespace(argv);
+  } catch (error) {
+    process.stderr.write(`Error: ${(error as Error).message}\n`);
+    return error instanceof RuntimeError ? error.exitCode : 125;
+  }
+}
 
 function readOr(file: string): string {
   try { return fs.readFileSync(file, 'utf8'); } catch { return ''; }

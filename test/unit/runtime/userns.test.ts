@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { rootlessMapping, unshareArgs, USERNS_COMMANDS } from '../../../src/runtime/userns.js';
+import { needsUserNamespace, rootlessMapping, unshareArgs, USERNS_COMMANDS } from '../../../src/runtime/userns.js';
 import { rootlessCgroupMode } from '../../../src/runtime/cgroups.js';
 
 const alice = { name: 'alice', uid: 1001, gid: 1002 };
@@ -30,4 +30,13 @@ test('rootless cgroups: hybrid and v1 hosts run without limits, said once; --cgr
   assert.match(hybrid.warning ?? '', /hybrid mode cannot be used by an unprivileged user/);
   assert.equal(rootlessCgroupMode('split', 'v1').mode, 'disabled');
   assert.deepEqual(rootlessCgroupMode('disabled', 'hybrid'), { mode: 'disabled' });
+});
+
+test('the command word after global flags decides; root and the inner run never re-execute', () => {
+  assert.equal(needsUserNamespace(['--root', '/x', '--log-level=debug', 'run', 'img'], {}, 1001), true);
+  assert.equal(needsUserNamespace(['--runroot', 'pull', 'ps'], {}, 1001), false, '"pull" is the value of --runroot');
+  assert.equal(needsUserNamespace(['stop', 'run'], {}, 1001), false);
+  assert.equal(needsUserNamespace(['--help'], {}, 1001), false);
+  assert.equal(needsUserNamespace(['run', 'img'], { BERTH_ROOTLESS_UID: '1001' }, 0), false);
+  assert.equal(needsUserNamespace(['run', 'img'], {}, 0), false);
 });
