@@ -3,7 +3,8 @@
  * subordinate ids mapped (src/image/store/idmap.ts), as Podman does: Podman re-executes itself
  * in such a namespace (kept by its pause process) for every command that touches storage, and
  * runs conmon/crun there; the OCI config then has no user namespace of its own, the container
- * shares the one Podman made. berth does the same per command, without a pause process: the
+ * shares the one Podman made (podman-run(1), --userns: "host", the default, runs the container
+ * "in the user namespace of the caller", where the user is root and its subuids are 1..N). berth does the same per command, without a pause process: the
  * namespace lives as long as a process in it (the container, or a `-d` monitor), and mounts made
  * in it (the container's overlay root) vanish with it, so nothing is left mounted on the host.
  *
