@@ -144,3 +144,12 @@ test('a named volume: written by a non-root container user, read back by the nex
   assert.equal((await ok(['volume', 'ls', '-q'])).trim(), '');
   assert.deepEqual(await w.leftovers(), []);
 });
+
+test('rmi removes the layers, files of subordinate owners included', async () => {
+  await ok(['pull', '-q', w.images.owners]);
+  assert.equal(findInLayers(w, 'home/tester/f').length, 1);
+  await ok(['rmi', '-f', w.images.owners]);
+  assert.deepEqual(findInLayers(w, 'home/tester/f'), []);
+  assert.deepEqual(findInLayers(w, 'usr/bin/suid-tester'), []);
+  assert.deepEqual(await w.leftovers(), []);
+});
