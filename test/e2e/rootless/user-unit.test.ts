@@ -83,6 +83,11 @@ test('systemctl --user start: the container runs as mapped ids under the user ma
   const status = (await box.exec(['cat', `/proc/${pid}/status`])).stdout;
   assert.equal(Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]), subUid + 999);
   assert.match((await box.exec(['cat', `/proc/${pid}/cgroup`])).stdout, new RegExp(`^0::/user.slice/user-${uid}\\.slice/user@${uid}\\.service/app\\.slice/rsvc\\.service/berth-[0-9a-f]{12}$`, "m"));
+  // Nothing of berth stays: no node, unshare, crun or lock helper next to the container in the service.
+  const cg = /ControlGroup=(.*)/.exec((await userSystemctl('show', '-p', 'ControlGroup', 'rsvc.service')).stdout)?.[1]?.trim();
+  assert.ok(cg, 'the unit has a cgroup');
+  const procs = await box.sh(`for f in $(find /sys/fs/cgroup${cg} -name cgroup.procs); do cat $f; done | xargs -r -n1 sh -c 'cat /proc/$0/comm 2>/dev/null || true'`);
+  assert.ok(/sh/.test(procs.stdout) && !/node|unshare|crun|berth|perl|flock/.test(procs.stdout), procs.stdout);
   await userSystemctl('stop', 'rsvc.service');
   await waitForJournal('rsvc.service', /got-term/);
   const left = await box.sh([
