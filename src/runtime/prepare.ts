@@ -142,7 +142,7 @@ export async function prepareBundle(paths: StoragePaths, record: ContainerRecord
   const { spec, warnings } = buildOciConfig({
     record, rootfs, user, hostname, etc,
     network: network.netnsPath ? { kind: 'path', path: network.netnsPath } : mode.kind === 'host' ? { kind: 'host' } : { kind: 'none' },
-    cgroupsPath, initBinary: record.options.init ? CATATONIT : undefined, devices, volumes, tzFile, host,
+    cgroupsPath, initBinary: record.options.init ? CATATONIT : undefined, devices, volumes, tzFile, host, rootless: paths.rootless,
   });
   for (const w of warnings) warnOnce(w);
 
