@@ -133,6 +133,10 @@ export function reexecInUserNamespace(argv: string[], env: NodeJS.ProcessEnv = p
 }
 
 const SIGNAL_FD_ENV = 'BERTH_HOST_SIGNAL_FD';
+// Only this process talks to its host side: taken out of the environment that crun, the monitor
+// and `berth cleanup` inherit (the fd itself is not inherited: Node opens nothing without CLOEXEC).
+const hostSignalFd = Number(process.env[SIGNAL_FD_ENV]);
+delete process.env[SIGNAL_FD_ENV];
 
 /** Host side: "PID SIGNAL" lines in, "ok"/"error" lines out; only processes of the mapped ids. */
 function serveSignals(channel: net.Socket, mapping: IdMapping): void {
@@ -163,12 +167,16 @@ let hostChannel: { socket: net.Socket; pending: ((line: string) => void)[]; buff
  * Inside the namespace: have the host-side berth send `signal` to `pid` (a container process
  * in another of the user's namespaces). False when there is no host side or it failed.
  */
-export function signalFromHost(pid: number, signal: number, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
-  const fd = Number(env[SIGNAL_FD_ENV]);
+export function signalFromHost(pid: number, signal: number, fd = hostSignalFd): Promise<boolean> {
   if (!Number.isInteger(fd) || fd < 3) return Promise.resolve(false);
   if (!hostChannel) {
     let socket: net.Socket;
-    try { socket = new net.Socket({ fd, readable: true, writable: true }); } catch { return Promise.resolve(false); }
+    try {
+      if (!fs.fstatSync(fd).isSocket()) return Promise.resolve(false);
+      socket = new net.Socket({ fd, readable: true, writable: true });
+    } catch {
+      return Promise.resolve(false);
+    }
     const channel = { socket, pending: [] as ((line: string) => void)[], buffer: '' };
     socket.on('error', () => { for (const p of channel.pending.splice(0)) p('error'); });
     socket.on('data', (chunk: Buffer) => {
