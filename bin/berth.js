@@ -25,6 +25,12 @@ function loadFast() {
 }
 
 async function run() {
+  // Rootless: commands that write the store or start containers run again inside berth's user
+  // namespace (src/runtime/userns.ts); decided before the CLI is loaded, to keep this half cheap.
+  if (process.getuid?.() !== 0 && !process.env.BERTH_ROOTLESS_UID) {
+    const userns = await import('../dist/src/runtime/userns.js');
+    if (userns.needsUserNamespace(argv)) return userns.runRootless(argv);
+  }
   const fastTime = mtime(fastBundle);
   if (fastTime >= 0 && fastTime >= tscTime) {
     const code = await loadFast().fastMain(argv);

@@ -19,3 +19,11 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund >/dev/null
 fi
+# An unprivileged user for the rootless tests (test/integration/rootless), with Podman's usual
+# subordinate id ranges (useradd allocates them from /etc/login.defs SUB_UID_MIN, 100000 here;
+# older shadow does not). Idempotent: the user and the ranges are added only when missing.
+if ! getent passwd berthtest >/dev/null; then
+  useradd --create-home --shell /bin/sh berthtest
+fi
+grep -q '^berthtest:' /etc/subuid 2>/dev/null || usermod --add-subuids 200000-265535 berthtest
+grep -q '^berthtest:' /etc/subgid 2>/dev/null || usermod --add-subgids 200000-265535 berthtest

@@ -25,10 +25,12 @@ function readSpec(paths: StoragePaths, record: ContainerRecord): OciSpec | undef
 }
 
 /** Same 127/126 answers as for run, from the running container's config and rootfs. */
-function precheckExec(paths: StoragePaths, record: ContainerRecord, command: string, workdir?: string): void {
+function precheckExec(paths: StoragePaths, record: ContainerRecord, command: string, workdir?: string, pid?: number): void {
   const spec = readSpec(paths, record);
   if (!spec) return;
-  checkCommand(rootfsDirs(containerDir(paths, record.id)).merged, command, spec.process.env, workdir ?? spec.process.cwd, spec.mounts.map((m) => m.destination));
+  // Rootless, the rootfs is mounted only in the container's own mount namespace: look through its init.
+  const root = paths.rootless && !paths.userns && pid ? `/proc/${pid}/root` : rootfsDirs(containerDir(paths, record.id)).merged;
+  checkCommand(root, command, spec.process.env, workdir ?? spec.process.cwd, spec.mounts.map((m) => m.destination));
 }
 
 export interface ExecOptions { tty?: boolean; interactive?: boolean; env?: Record<string, string>; user?: string; workdir?: string; privileged?: boolean }
@@ -66,7 +68,7 @@ export async function execInContainer(paths: StoragePaths, record: ContainerReco
   if (o.user && /^[^0-9]/.test(o.user.split(':')[0])) {
     throw new RuntimeError('exec-user', `--user ${o.user}: give a numeric uid[:gid] for exec`, { context: { user: o.user } });
   }
-  precheckExec(paths, record, argv[0], o.workdir);
+  precheckExec(paths, record, argv[0], o.workdir, state.pid);
   if (o.tty && stdio === 'inherit') return execWithTerminal(paths, record, argv, o);
   const crunArgs = crunExecArgs(paths, record, argv, o);
   return new Promise((resolve, reject) => {

@@ -16,7 +16,7 @@ import { resolveInRoot, checkCommand, mkdirInRoot } from './command-check.js';
 import { resolveUser } from './users.js';
 import { buildOciConfig, type HostFacts, type OciSpec, type ResolvedDevice } from './oci-config.js';
 import { deviceCgroupUsable, kernelRelease, readRlimitHard, warnOnce } from './host.js';
-import { availableControllers, containerCgroupPath, detectCgroupLayout } from './cgroups.js';
+import { availableControllers, containerCgroupPath, detectCgroupLayout, cgroupViewInUserNamespace } from './cgroups.js';
 import { DEFAULT_SECCOMP_PROFILE, loadSeccompProfile, seccompArch } from './seccomp.js';
 import { bundleDir, containerDir, containerRunDir, readState, writeState, findRecord } from './state.js';
 import { resolveVolumeMounts } from './volumes.js';
@@ -65,8 +65,8 @@ function readImageFile(rootfs: string, file: string): string {
 export function gatherHostFacts(record: ContainerRecord, cgroupParent: string | undefined): HostFacts {
   const layout = detectCgroupLayout();
   const limits = readRlimitHard();
-  const deviceOk = deviceCgroupUsable(undefined, limits);
-  if (!deviceOk) warnOnce('the device cgroup filter needs RLIMIT_MEMLOCK raised (CAP_SYS_RESOURCE), which is not permitted here: containers run without a device allow-list; only the default device nodes are created');
+  const deviceOk = record.options.cgroups !== 'disabled' && deviceCgroupUsable(undefined, limits);
+  if (!deviceOk && record.options.cgroups !== 'disabled') warnOnce('the device cgroup filter needs RLIMIT_MEMLOCK raised (CAP_SYS_RESOURCE), which is not permitted here: containers run without a device allow-list; only the default device nodes are created');
   const seccompOpt = record.options.seccompProfile;
   let seccompProfile: HostFacts['seccompProfile'];
   if (seccompOpt !== 'unconfined') {
@@ -125,9 +125,10 @@ export async function prepareBundle(paths: StoragePaths, record: ContainerRecord
   const mode = networkModeOf(paths, record);
   const ports = publishedPorts(record);
 
+  if (paths.userns) await cgroupViewInUserNamespace();
   state.mounted = true;
   writeState(paths, record.id, state);
-  const rootfs = await mountRootfs(dir, record.image.layerDirs, { volatile: record.options.rm });
+  const rootfs = await mountRootfs(dir, record.image.layerDirs, { volatile: record.options.rm, rootless: paths.rootless });
 
   const hostname = record.options.hostname ?? (mode.kind === 'host' ? fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : record.id.slice(0, 12));
   const networkRequest = {
@@ -160,7 +161,7 @@ export async function prepareBundle(paths: StoragePaths, record: ContainerRecord
   const { spec, warnings } = buildOciConfig({
     record, rootfs, user, hostname, etc,
     network: network.netnsPath ? { kind: 'path', path: network.netnsPath } : mode.kind === 'host' ? { kind: 'host' } : { kind: 'none' },
-    cgroupsPath, initBinary: record.options.init ? CATATONIT : undefined, devices, volumes, tzFile, host, terminal: o.terminal,
+    cgroupsPath, initBinary: record.options.init ? CATATONIT : undefined, devices, volumes, tzFile, host, terminal: o.terminal, rootless: paths.rootless,
   });
   for (const w of warnings) warnOnce(w);
 

@@ -35,13 +35,17 @@ export function overlayVolatileSupported(release: string = kernelRelease()): boo
 }
 
 /**
+ * `rootless` (inside berth's user namespace): overlay's own markers are user.* xattrs (`userxattr`),
+ * as the layers were written.
  * `volatile` (for --rm containers, as Podman does): the overlay skips every sync, so its unmount
  * does not flush the whole upper file system (tens of ms when the disk is busy). A crash then may
  * lose the upper dir's recent writes, which a --rm container throws away anyway. overlayfs refuses
  * to mount a work dir that a volatile mount used until it is emptied (a `create --rm` container
  * started twice), so it is emptied first.
  */
-export async function mountRootfs(containerDir: string, layerDirs: string[], mountOptions: { volatile?: boolean } = {}): Promise<string> {
+export interface RootfsMountOptions { volatile?: boolean; rootless?: boolean }
+
+export async function mountRootfs(containerDir: string, layerDirs: string[], mountOptions: RootfsMountOptions = {}): Promise<string> {
   const d = rootfsDirs(containerDir);
   if (isMounted(d.merged)) return d.merged;
   // overlayfs leaves work/work/incompat/volatile behind a volatile mount, even a cleanly unmounted one
@@ -53,7 +57,8 @@ export async function mountRootfs(containerDir: string, layerDirs: string[], mou
     if (/[:,]/.test(l)) throw new RuntimeError('rootfs', `layer path ${l} contains ':' or ',' which overlay cannot take`, { context: { file: l } });
   }
   const volatile = mountOptions.volatile && overlayVolatileSupported() ? ',volatile' : '';
-  const options = `lowerdir=${lower.join(':')},upperdir=${d.upper},workdir=${d.work}${volatile}`;
+  const userxattr = mountOptions.rootless ? ',userxattr' : '';
+  const options = `lowerdir=${lower.join(':')},upperdir=${d.upper},workdir=${d.work}${volatile}${userxattr}`;
   if (options.length > 4000) throw new RuntimeError('rootfs', `too many layers for one overlay mount (${lower.length})`, { context: { layers: lower.length } });
   const result = await runProc('mount', ['-t', 'overlay', 'overlay', '-o', options, d.merged]);
   if (result.exitCode !== 0) {

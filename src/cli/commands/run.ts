@@ -13,7 +13,7 @@ import { resolveImage } from './container-support.js';
 import { joinPod, podExitPolicy } from './pod-support.js';
 
 export async function createFromArgs(parsed: ParsedRun): Promise<ContainerRecord> {
-  if (parsed.options.cgroups !== 'disabled') requireCgroupV2();
+  if (parsed.options.cgroups !== 'disabled' && !parsed.paths.rootless) requireCgroupV2();
   // --pod/--pod-id-file: the pod must exist (checked before any pull); its infra is started.
   const options = parsed.pod ? await joinPod(parsed.paths, parsed.pod, parsed.options) : parsed.options;
   const image = await resolveImage(parsed.image, parsed.pull, parsed.paths);

@@ -139,7 +139,9 @@ export class ImageStore {
         }
         options.onLayer?.({ digest: layer.digest, chainId, phase: 'unpacking' });
         dirs[i] = await this.withLock(`layer-${digestHex(chainId)}`, () => ensureLayerLocked(this.layout, {
-          chainId, diffId: diffIds[i]!, digest: layer.digest, blobFile: file, keepOwnership: !this.paths.rootless,
+          chainId, diffId: diffIds[i]!, digest: layer.digest, blobFile: file,
+          // Rootless: owners are set inside the user namespace (idmap.ts); overlay xattrs in user.*.
+          keepOwnership: !this.paths.rootless || this.paths.userns === true, rootless: this.paths.rootless,
         }));
         options.onLayer?.({ digest: layer.digest, chainId, phase: 'ready' });
       }
@@ -286,6 +288,10 @@ export class ImageStore {
 
   /** Read-only overlay of the image's layers; reference-counted. Returns the merged dir. */
   async mountImage(referenceOrId: string): Promise<string> {
+    if (this.paths.rootless) {
+      // The overlay could only be mounted in berth's user namespace, which ends with the command.
+      throw new ImageError('rootless-image-mount', `cannot mount image ${referenceOrId} rootless: the mount would exist only in berth's user namespace and be gone when the command exits (Podman needs "podman unshare" for this too); run it as root`, { context: { image: referenceOrId }, exitCode: 125 });
+    }
     const image = await this.requireImage(referenceOrId);
     await this.layerDirs(image);
     return this.withLock(`mount-${image.id}`, () => mountLayersLocked(this.layout, image.id, image.chainIds, this.paths.rootless));

@@ -44,6 +44,8 @@ export interface UnpackRequest {
   digest: string;
   blobFile: string;
   keepOwnership: boolean;
+  /** Overlay markers in user.* xattrs (mounted with userxattr), as an unprivileged user must. */
+  rootless?: boolean;
 }
 
 /** Call with the layer's lock held. Returns the diff dir. */
@@ -63,7 +65,7 @@ export async function ensureLayerLocked(layout: StoreLayout, request: UnpackRequ
     const result = await unpackLayerFile(request.blobFile, path.join(tmp, 'diff'), {
       diffId: request.diffId,
       keepOwnership: request.keepOwnership,
-      opaqueXattr: request.keepOwnership ? 'trusted.overlay.opaque' : 'user.overlay.opaque',
+      opaqueXattr: request.keepOwnership && !request.rootless ? 'trusted.overlay.opaque' : 'user.overlay.opaque',
       layer: request.digest,
     });
     const layerRecord: LayerRecord = {
