@@ -19,6 +19,7 @@ import { crunDelete, crunKill, type CrunContext } from './crun.js';
 import { parseSignal } from './signals.js';
 import { generateName, NAME_PATTERN } from './names.js';
 import { ownCgroup, removeCgroup, containerCgroupPath } from './cgroups.js';
+import { disarmHealthChecks } from './health-timer.js';
 
 export const DEFAULT_STOP_TIMEOUT = 10;
 
@@ -79,6 +80,8 @@ export function containerState(paths: StoragePaths, record: ContainerRecord): Ru
 export async function cleanupRuntime(paths: StoragePaths, record: ContainerRecord, state: RunState = readState(paths, record.id)): Promise<RunState> {
   const errors: unknown[] = [];
   const attempt = async (fn: () => Promise<void> | void): Promise<void> => { try { await fn(); } catch (e) { errors.push(e); } };
+  // The health check timer first: no check may start on a container being taken apart.
+  await attempt(() => disarmHealthChecks(paths, record));
   await attempt(() => crunDelete(crunContext(paths, record), record.id));
   await attempt(() => unmountRootfs(containerDir(paths, record.id)));
   await attempt(() => teardownContainerNetwork(paths, record.id));

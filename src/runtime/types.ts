@@ -37,7 +37,9 @@ export type MountRequest = BindMount | VolumeMount | TmpfsMount;
 
 export interface Ulimit { name: string; soft: number; hard: number }
 export interface DeviceRequest { hostPath: string; containerPath: string; permissions: string }
-export interface HealthCheck { test: string[]; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number }
+export type HealthOnFailure = 'none' | 'kill' | 'restart' | 'stop';
+/** --health-*: intervalMs 0 means "disable" (checks only when asked: `berth healthcheck run`). */
+export interface HealthCheck { test: string[]; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number; onFailure?: HealthOnFailure }
 
 export type SdNotifyMode = 'conmon' | 'container' | 'healthy' | 'ignore';
 export type CgroupsMode = 'enabled' | 'disabled' | 'no-conmon' | 'split';

@@ -57,6 +57,7 @@ export function containerFlags<T>(y: Argv<T>) {
     .option('health-timeout', { type: 'string', default: '30s' })
     .option('health-retries', { type: 'string', default: '3' })
     .option('health-start-period', { type: 'string', default: '0s' })
+    .option('health-on-failure', { type: 'string', default: 'none', describe: 'none, kill, restart, stop' })
     .option('network', { alias: 'net', ...list, describe: 'bridge, NAME, host, none, container:NAME, ns:PATH' })
     .option('publish', { alias: 'p', ...list, describe: '[IP:][HOST:]CONTAINER[/PROTO]' })
     .option('dns', list).option('dns-search', list).option('dns-option', list).option('add-host', list)
@@ -160,10 +161,11 @@ export function parseRunArgs(argv: Record<string, unknown>, env: NodeJS.ProcessE
     const cmd = hc.trim().startsWith('[') ? parseCommandList(hc, '--health-cmd') : ['CMD-SHELL', hc];
     healthCheck = {
       test: cmd,
-      intervalMs: flagValues.parseDuration(String(argv['health-interval']), '--health-interval'),
+      intervalMs: argv['health-interval'] === 'disable' ? 0 : flagValues.parseDuration(String(argv['health-interval']), '--health-interval'),
       timeoutMs: flagValues.parseDuration(String(argv['health-timeout']), '--health-timeout'),
       retries: flagValues.parseIntFlag(String(argv['health-retries']), '--health-retries', 0),
       startPeriodMs: flagValues.parseDuration(String(argv['health-start-period']), '--health-start-period'),
+      onFailure: oneOf('--health-on-failure', String(argv['health-on-failure'] ?? 'none'), ['none', 'kill', 'restart', 'stop'] as const),
     };
   }
   const sdnotify = oneOf('--sdnotify', String(argv.sdnotify), ['conmon', 'container', 'healthy', 'ignore'] as const);

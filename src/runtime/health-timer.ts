@@ -1,0 +1,145 @@
+/**
+ * Repeating a container's health check, the way Podman does it under systemd: no berth process
+ * stays resident; a transient systemd timer + service pair named after the container ID runs
+ * `berth healthcheck run <id>` `interval` after the previous run ended
+ * (systemd-run --unit=<id> --on-unit-inactive=<interval>), in the manager that supervises the
+ * container's service (the user manager when berth runs inside user@UID.service, or for a
+ * non-root caller; the system manager otherwise). The pair is removed when the container stops
+ * or is removed (cleanupRuntime).
+ *
+ * Without a running systemd (no /run/systemd/system, or no user manager socket) there is nothing
+ * to schedule with: Podman logs an error and starts the container anyway; berth does the same
+ * with one warning that says how to check by hand (`berth healthcheck run NAME`, which works
+ * everywhere). The timer's name and manager are kept in <runroot>/containers/<id>/health-timer.json,
+ * so whoever cleans up (ExecStopPost's `rm`, `stop`, the monitor's `cleanup`) finds it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StoragePaths } from '../paths/index.js';
+import type { ContainerRecord } from './types.js';
+import { containerRunDir, writeJsonAtomic } from './state.js';
+import { ownCgroup } from './cgroups.js';
+import { resetHealth } from './health-state.js';
+import { runProc } from './proc.js';
+import { RuntimeError } from '../errors/index.js';
+
+export interface HealthTimer { unit: string; user: boolean }
+
+const BERTH_BIN = fileURLToPath(new URL('../../../bin/berth.js', import.meta.url));
+const timerFile = (paths: StoragePaths, id: string): string => path.join(containerRunDir(paths, id), 'health-timer.json');
+
+export function readHealthTimer(paths: StoragePaths, id: string): HealthTimer | undefined {
+  try { return JSON.parse(fs.readFileSync(timerFile(paths, id), 'utf8')) as HealthTimer; } catch { return undefined; }
+}
+
+/** The user manager when this process runs under one (user@UID.service) or is not root. */
+export function wantsUserManager(cgroup: string, euid: number): boolean {
+  return /\/user@\d+\.service(\/|$)/.test(cgroup) || euid !== 0;
+}
+
+/** Which systemd manager would run the timer, or why none can. */
+export function healthTimerManager(env: NodeJS.ProcessEnv = process.env): { user: boolean } | { unavailable: string } {
+  let cgroup = '';
+  try { cgroup = ownCgroup(); } catch { /* no unified line: decided by uid alone */ }
+  const user = wantsUserManager(cgroup, process.geteuid?.() ?? 0);
+  if (!user) {
+    return fs.existsSync('/run/systemd/system') ? { user: false } : { unavailable: 'systemd is not running here (no /run/systemd/system)' };
+  }
+  const runtimeDir = env.XDG_RUNTIME_DIR;
+  if (runtimeDir && fs.existsSync(path.join(runtimeDir, 'systemd', 'private'))) return { user: true };
+  return { unavailable: `no systemd user manager for uid ${process.geteuid?.() ?? '?'} (no ${runtimeDir ?? '$XDG_RUNTIME_DIR'}/systemd/private)` };
+}
+
+/** systemd's time span syntax, at its 1 s timer accuracy floor. */
+export function timeSpan(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${Math.round(ms)}ms`;
+}
+
+/** The systemd-run argv that creates the timer/service pair (without starting the first run). */
+export function systemdRunArgs(paths: StoragePaths, record: ContainerRecord, user: boolean, env: NodeJS.ProcessEnv, node = process.execPath): string[] {
+  const check = record.options.healthCheck!;
+  return [
+    ...(user ? ['--user'] : []),
+    `--unit=${record.id}`,
+    `--description=berth health check of ${record.name}`,
+    `--on-unit-inactive=${timeSpan(check.intervalMs)}`,
+    '--timer-property=AccuracySec=1s',
+    // The check's own output goes to the container's health log, not to the journal every interval.
+    '--property=LogLevelMax=notice',
+    // A `restart` action outside systemd supervision starts a monitor from this service: let it outlive the check.
+    '--property=KillMode=process',
+    ...(env.PATH ? [`--setenv=PATH=${env.PATH}`] : []),
+    node, BERTH_BIN, `--root=${paths.root}`, `--runroot=${paths.runroot}`, 'healthcheck', 'run', record.id,
+  ];
+}
+
+function managerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { PATH: env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
+  for (const k of ['XDG_RUNTIME_DIR', 'DBUS_SESSION_BUS_ADDRESS', 'HOME', 'USER']) if (env[k]) out[k] = env[k];
+  return out;
+}
+
+const warned = new Set<string>();
+
+/**
+ * A container with a health check has just started: its health begins at "starting", and with
+ * an interval its checks are scheduled. Never throws: a container runs even when its checks
+ * cannot be scheduled (Podman's behaviour), and a warning says so.
+ */
+export async function armHealthChecks(paths: StoragePaths, record: ContainerRecord, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const check = record.options.healthCheck;
+  if (!check) return;
+  try {
+    resetHealth(paths, record.id);
+    if (check.intervalMs <= 0) return;
+    const manager = healthTimerManager(env);
+    if ('unavailable' in manager) {
+      if (!warned.has(record.id)) {
+        warned.add(record.id);
+        process.stderr.write(`Warning: the health check of container ${record.name} is not repeated: ${manager.unavailable}, so no timer can be created; run "berth healthcheck run ${record.name}" to check it\n`);
+      }
+      return;
+    }
+    await createHealthTimer(paths, record, manager.user, env);
+  } catch (error) {
+    process.stderr.write(`Warning: cannot schedule the health check of container ${record.name}: ${(error as Error).message}\n`);
+  }
+}
+
+async function createHealthTimer(paths: StoragePaths, record: ContainerRecord, user: boolean, env: NodeJS.ProcessEnv): Promise<void> {
+  const timer: HealthTimer = { unit: record.id, user };
+  const menv = managerEnv(env);
+  const args = systemdRunArgs(paths, record, user, env);
+  let created = await runProc('systemd-run', args, { env: menv, timeoutMs: 15000 });
+  if (created.exitCode !== 0 && /already (exists|loaded)/i.test(created.stderr)) {
+    // A pair of the same name left by a crash before cleanup (`berth start` of the same container).
+    await removeUnits(timer, menv);
+    created = await runProc('systemd-run', args, { env: menv, timeoutMs: 15000 });
+  }
+  if (created.exitCode !== 0) {
+    throw new RuntimeError('health-timer', `systemd-run failed: ${String(created.stderr).trim() || `exit status ${created.exitCode}`}`, { context: { container: record.name } });
+  }
+  writeJsonAtomic(timerFile(paths, record.id), timer);
+  // OnUnitInactiveSec counts from the service's last run: run it once now (Podman does the same).
+  const first = await runProc('systemctl', [...(user ? ['--user'] : []), 'start', '--no-block', `${timer.unit}.service`], { env: menv, timeoutMs: 15000 });
+  if (first.exitCode !== 0) throw new RuntimeError('health-timer', `cannot start ${timer.unit}.service: ${String(first.stderr).trim()}`, { context: { container: record.name } });
+}
+
+async function removeUnits(timer: HealthTimer, env: NodeJS.ProcessEnv): Promise<void> {
+  const scope = timer.user ? ['--user'] : [];
+  // The timer first, so that it cannot start the check again; the check itself may be running
+  // (it may be what killed the container): no waiting for it.
+  await runProc('systemctl', [...scope, 'stop', `${timer.unit}.timer`], { env, timeoutMs: 15000 });
+  await runProc('systemctl', [...scope, 'stop', '--no-block', `${timer.unit}.service`], { env, timeoutMs: 15000 });
+  // A check that failed last leaves a failed (still loaded) transient service behind.
+  await runProc('systemctl', [...scope, 'reset-failed', `${timer.unit}.timer`, `${timer.unit}.service`], { env, timeoutMs: 15000 });
+}
+
+/** Remove the container's timer/service pair, if it has one. Idempotent. */
+export async function disarmHealthChecks(paths: StoragePaths, record: ContainerRecord, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const timer = readHealthTimer(paths, record.id);
+  if (!timer) return;
+  await removeUnits(timer, managerEnv(env));
+  fs.rmSync(timerFile(paths, record.id), { force: true });
+}

@@ -1,0 +1,75 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { nextHealth, startingHealth, HEALTH_LOG_ENTRIES, HEALTH_OUTPUT_MAX, type HealthLogEntry } from '../../../src/runtime/health-state.js';
+import { systemdRunArgs, timeSpan, wantsUserManager } from '../../../src/runtime/health-timer.js';
+import { healthArgv } from '../../../src/runtime/health.js';
+import { parseRunCommandLine } from '../../../src/cli/commands/container-flags.js';
+import type { ContainerRecord } from '../../../src/runtime/types.js';
+
+const entry = (exitCode: number, output = ''): HealthLogEntry => ({ Start: '2026-01-01T00:00:00Z', End: '2026-01-01T00:00:01Z', ExitCode: exitCode, Output: output });
+
+test('health: a pass is healthy and clears the streak; retries failures in a row make it unhealthy', () => {
+  let h = startingHealth();
+  h = nextHealth(h, entry(1), 2, false);
+  assert.deepEqual([h.Status, h.FailingStreak], ['starting', 1]);
+  h = nextHealth(h, entry(0), 2, false);
+  assert.deepEqual([h.Status, h.FailingStreak], ['healthy', 0]);
+  h = nextHealth(h, entry(1), 2, false);
+  assert.deepEqual([h.Status, h.FailingStreak], ['healthy', 1]);
+  h = nextHealth(h, entry(-1, 'timeout'), 2, false);
+  assert.deepEqual([h.Status, h.FailingStreak], ['unhealthy', 2]);
+  assert.deepEqual(h.Log.map((e) => e.ExitCode), [1, 0, 1, -1]);
+  // retries 0 behaves as 1 (Podman: streak >= retries)
+  assert.equal(nextHealth(startingHealth(), entry(1), 0, false).Status, 'unhealthy');
+});
+
+test('health: failures inside the start period are logged, not counted', () => {
+  const h = nextHealth(nextHealth(startingHealth(), entry(1), 1, true), entry(1), 1, true);
+  assert.deepEqual([h.Status, h.FailingStreak, h.Log.length], ['starting', 0, 2]);
+  assert.equal(nextHealth(h, entry(1), 1, false).Status, 'unhealthy');
+});
+
+test('health: the log keeps the last entries, outputs cut', () => {
+  let h = startingHealth();
+  for (let i = 0; i < 8; i++) h = nextHealth(h, entry(i % 2, 'x'.repeat(2000)), 100, false);
+  assert.equal(h.Log.length, HEALTH_LOG_ENTRIES);
+  assert.equal(h.Log[0].ExitCode, 1);
+  assert.ok(h.Log.every((e) => e.Output.length === HEALTH_OUTPUT_MAX));
+});
+
+test('health: test forms (CMD-SHELL, CMD, plain)', () => {
+  assert.deepEqual(healthArgv(['CMD-SHELL', 'test -f /x']), ['/bin/sh', '-c', 'test -f /x']);
+  assert.deepEqual(healthArgv(['CMD', 'true', 'x']), ['true', 'x']);
+  assert.deepEqual(healthArgv(['true']), ['true']);
+});
+
+test('health timer: the manager follows the caller (user@UID.service or non-root → --user)', () => {
+  assert.equal(wantsUserManager('/user.slice/user-0.slice/user@0.service/app.slice/web.service', 0), true);
+  assert.equal(wantsUserManager('/system.slice/web.service', 0), false);
+  assert.equal(wantsUserManager('/user.slice/user-1000.slice/session-2.scope', 1000), true);
+  assert.equal(wantsUserManager('/user.slice/user-0.slice/session-2.scope', 0), false);
+  assert.equal(timeSpan(1000), '1s');
+  assert.equal(timeSpan(1500), '1500ms');
+});
+
+test('health timer: systemd-run creates <id>.timer/<id>.service running `berth healthcheck run <id>`', async () => {
+  const parsed = await parseRunCommandLine({ '--': ['run', '--health-cmd', 'test -f /ok', '--health-interval', '2s', '--health-on-failure', 'kill', 'img'] }, 'run', {});
+  assert.equal(parsed.options.healthCheck?.onFailure, 'kill');
+  const record = { id: 'a'.repeat(64), name: 'web', options: parsed.options } as ContainerRecord;
+  const args = systemdRunArgs({ root: '/r', runroot: '/rr' } as never, record, true, { PATH: '/bin' }, '/usr/bin/node');
+  assert.equal(args[0], '--user');
+  assert.ok(args.includes(`--unit=${'a'.repeat(64)}`));
+  assert.ok(args.includes('--on-unit-inactive=2s'));
+  assert.ok(args.includes('--setenv=PATH=/bin'));
+  const node = args.indexOf('/usr/bin/node');
+  assert.match(args[node + 1], /bin\/berth\.js$/);
+  assert.deepEqual(args.slice(node + 2), ['--root=/r', '--runroot=/rr', 'healthcheck', 'run', 'a'.repeat(64)]);
+  assert.equal(systemdRunArgs({ root: '/r', runroot: '/rr' } as never, record, false, {}, 'node')[0], `--unit=${'a'.repeat(64)}`);
+});
+
+test('health flags: --health-on-failure values, --health-interval=disable', async () => {
+  const parse = (tokens: string[]) => parseRunCommandLine({ '--': ['run', '--health-cmd', 'true', ...tokens, 'img'] }, 'run', {});
+  assert.equal((await parse([])).options.healthCheck?.onFailure, 'none');
+  assert.equal((await parse(['--health-interval=disable'])).options.healthCheck?.intervalMs, 0);
+  await assert.rejects(parse(['--health-on-failure=explode']), /--health-on-failure "explode": expected one of none, kill, restart, stop/);
+});
