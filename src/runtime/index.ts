@@ -11,7 +11,7 @@ export { streamLogs, type LogsOptions } from './logs.js';
 export { waitHealthy, runHealthCheck, healthcheckRun, type HealthcheckResult } from './health.js';
 export { readHealth, type HealthState, type HealthStatus, type HealthLogEntry } from './health-state.js';
 export { readHealthTimer } from './health-timer.js';
-export { sdNotify, sdNotifyProgress } from './notify.js';
+export { sdNotify } from './notify.js';
 export { buildOciConfig, DEFAULT_CAPABILITIES, normalizeCapability } from './oci-config.js';
 export * as flagValues from './options.js';
 export { parseSignal } from './signals.js';
