@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { StoragePaths } from '../paths/index.js';
 import { containerRunDir, withLock, writeJsonAtomic } from './state.js';
+import type { HealthCheck } from './types.js';
 
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
 export interface HealthLogEntry { Start: string; End: string; ExitCode: number; Output: string }
@@ -39,8 +40,13 @@ export function resetHealth(paths: StoragePaths, id: string): void {
  * and clears the streak; a failure inside the start period is logged but not counted; a counted
  * failure lengthens the streak, and `retries` of them in a row make the container unhealthy.
  */
-export function nextHealth(previous: HealthState, entry: HealthLogEntry, retries: number, inStartPeriod: boolean): HealthState {
-  const log = [...previous.Log, { ...entry, Output: entry.Output.slice(0, HEALTH_OUTPUT_MAX) }].slice(-HEALTH_LOG_ENTRIES);
+export interface HealthLogLimits { maxLogCount?: number; maxLogSize?: number }
+
+export function nextHealth(previous: HealthState, entry: HealthLogEntry, retries: number, inStartPeriod: boolean, limits: HealthLogLimits = {}): HealthState {
+  const count = limits.maxLogCount ?? HEALTH_LOG_ENTRIES;
+  const size = limits.maxLogSize ?? HEALTH_OUTPUT_MAX;
+  const all = [...previous.Log, { ...entry, Output: size > 0 ? entry.Output.slice(0, size) : entry.Output }];
+  const log = count > 0 ? all.slice(-count) : all;
   if (entry.ExitCode === 0) return { Status: 'healthy', FailingStreak: 0, Log: log };
   if (inStartPeriod) return { Status: previous.Status, FailingStreak: previous.FailingStreak, Log: log };
   const streak = previous.FailingStreak + 1;
@@ -48,10 +54,12 @@ export function nextHealth(previous: HealthState, entry: HealthLogEntry, retries
 }
 
 /** Apply one result to the stored state (read-modify-write under the health lock). */
-export async function recordHealth(paths: StoragePaths, id: string, entry: HealthLogEntry, retries: number, inStartPeriod: boolean): Promise<HealthState> {
+export async function recordHealth(paths: StoragePaths, id: string, entry: HealthLogEntry, check: HealthCheck, inStartPeriod: boolean): Promise<HealthState> {
   return withLock(path.join(paths.runroot, 'locks'), `health-${id}`, async () => {
-    const next = nextHealth(readHealth(paths, id) ?? startingHealth(), entry, retries, inStartPeriod);
+    const next = nextHealth(readHealth(paths, id) ?? startingHealth(), entry, check.retries, inStartPeriod, check);
     if (fs.existsSync(containerRunDir(paths, id))) writeJsonAtomic(healthFile(paths, id), next);
+    // --health-log-destination=DIR: Podman's <id>-healthcheck.log there as well.
+    if (check.logDestination && check.logDestination !== 'local') writeJsonAtomic(path.join(check.logDestination, `${id}-healthcheck.log`), next);
     return next;
   });
 }

@@ -84,15 +84,29 @@ const warned = new Set<string>();
 
 /**
  * A container with a health check has just started: its health begins at "starting", and with
- * an interval its checks are scheduled. Never throws: a container runs even when its checks
- * cannot be scheduled (Podman's behaviour), and a warning says so.
+ * an interval its checks are scheduled. With --sdnotify=healthy under systemd, `run` itself
+ * checks until the first pass (waitHealthy) and schedules the timer only then: two checkers
+ * would count every failure twice before the container ever got ready.
  */
 export async function armHealthChecks(paths: StoragePaths, record: ContainerRecord, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const check = record.options.healthCheck;
-  if (!check) return;
+  if (!record.options.healthCheck) return;
   try {
     resetHealth(paths, record.id);
-    if (check.intervalMs <= 0) return;
+  } catch (error) {
+    process.stderr.write(`Warning: cannot reset the health status of container ${record.name}: ${(error as Error).message}\n`);
+  }
+  if (record.options.sdnotify === 'healthy' && env.NOTIFY_SOCKET) return;
+  await scheduleHealthChecks(paths, record, env);
+}
+
+/**
+ * Create the timer that repeats the check. Never throws: a container runs even when its checks
+ * cannot be scheduled (Podman's behaviour), and a warning says so.
+ */
+export async function scheduleHealthChecks(paths: StoragePaths, record: ContainerRecord, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const check = record.options.healthCheck;
+  if (!check || check.intervalMs <= 0) return;
+  try {
     const manager = healthTimerManager(env);
     if ('unavailable' in manager) {
       if (!warned.has(record.id)) {

@@ -71,7 +71,7 @@ export async function healthcheckRun(paths: StoragePaths, record: ContainerRecor
   const state = readState(paths, record.id);
   if (state.status !== 'running') throw new RuntimeError('not-running', `container ${record.name} is not running`, { context: { container: record.name } });
   const entry = await runHealthCheck(paths, record, check);
-  const health = await recordHealth(paths, record.id, entry, check.retries, inStartPeriod(check, state.startedAt, entry.Start));
+  const health = await recordHealth(paths, record.id, entry, check, inStartPeriod(check, state.startedAt, entry.Start));
   if (health.Status === 'unhealthy') await applyHealthFailureAction(paths, record, check.onFailure ?? 'none', env);
   return { passed: entry.ExitCode === 0, health };
 }
@@ -84,7 +84,7 @@ export async function waitHealthy(paths: StoragePaths, record: ContainerRecord, 
       throw new RuntimeError('unhealthy', `container ${record.name} exited before its health check passed`, { context: { container: record.name } });
     }
     const entry = await runHealthCheck(paths, record, check);
-    const health = await recordHealth(paths, record.id, entry, check.retries, inStartPeriod(check, state.startedAt, entry.Start));
+    const health = await recordHealth(paths, record.id, entry, check, inStartPeriod(check, state.startedAt, entry.Start));
     if (entry.ExitCode === 0) return;
     if (health.Status === 'unhealthy') {
       throw new RuntimeError('unhealthy', `container ${record.name} is unhealthy: health check failed ${health.FailingStreak} times`, { context: { container: record.name } });

@@ -39,7 +39,12 @@ export interface Ulimit { name: string; soft: number; hard: number }
 export interface DeviceRequest { hostPath: string; containerPath: string; permissions: string }
 export type HealthOnFailure = 'none' | 'kill' | 'restart' | 'stop';
 /** --health-*: intervalMs 0 means "disable" (checks only when asked: `berth healthcheck run`). */
-export interface HealthCheck { test: string[]; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number; onFailure?: HealthOnFailure }
+export interface HealthCheck {
+  test: string[]; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number; onFailure?: HealthOnFailure;
+  maxLogCount?: number;        // log entries kept (0: all); Podman's default 5
+  maxLogSize?: number;         // characters of output kept per entry (0: all); Podman's default 500
+  logDestination?: string;     // 'local' (default), or a directory that also gets <id>-healthcheck.log
+}
 
 export type SdNotifyMode = 'conmon' | 'container' | 'healthy' | 'ignore';
 export type CgroupsMode = 'enabled' | 'disabled' | 'no-conmon' | 'split';

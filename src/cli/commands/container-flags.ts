@@ -58,6 +58,9 @@ export function containerFlags<T>(y: Argv<T>) {
     .option('health-retries', { type: 'string', default: '3' })
     .option('health-start-period', { type: 'string', default: '0s' })
     .option('health-on-failure', { type: 'string', default: 'none', describe: 'none, kill, restart, stop' })
+    .option('health-log-destination', { type: 'string', describe: 'local, or a directory' })
+    .option('health-max-log-count', { type: 'string', describe: 'Health log entries kept (0: all)' })
+    .option('health-max-log-size', { type: 'string', describe: 'Characters of output kept per entry (0: all)' })
     .option('network', { alias: 'net', ...list, describe: 'bridge, NAME, host, none, container:NAME, ns:PATH' })
     .option('publish', { alias: 'p', ...list, describe: '[IP:][HOST:]CONTAINER[/PROTO]' })
     .option('dns', list).option('dns-search', list).option('dns-option', list).option('add-host', list)
@@ -93,6 +96,20 @@ function parseCommandList(value: string, flag: string): string[] {
     throw bad(flag, value, 'not a JSON array of strings');
   }
   return v === '' ? [] : [v];
+}
+
+function healthLogFlags(argv: Record<string, unknown>): Pick<HealthCheck, 'maxLogCount' | 'maxLogSize' | 'logDestination'> {
+  const count = argv['health-max-log-count'] as string | undefined;
+  const size = argv['health-max-log-size'] as string | undefined;
+  const destination = argv['health-log-destination'] as string | undefined;
+  if (destination !== undefined && destination !== 'local' && !(destination.startsWith('/') && fs.existsSync(destination))) {
+    throw bad('--health-log-destination', destination, destination === 'events_logger' ? 'events_logger is not supported: use local or a directory' : 'expected local or an existing absolute directory');
+  }
+  return {
+    ...(count === undefined ? {} : { maxLogCount: flagValues.parseIntFlag(count, '--health-max-log-count', 0) }),
+    ...(size === undefined ? {} : { maxLogSize: flagValues.parseIntFlag(size, '--health-max-log-size', 0) }),
+    ...(destination === undefined ? {} : { logDestination: destination }),
+  };
 }
 
 export interface ParsedRun { options: ContainerOptions; image: string; pull: 'always' | 'missing' | 'never' | 'newer'; detach: boolean; cidfile?: string; replace: boolean; paths: StoragePaths; pod?: { pod?: string; podIdFile?: string } }
@@ -166,6 +183,7 @@ export function parseRunArgs(argv: Record<string, unknown>, env: NodeJS.ProcessE
       retries: flagValues.parseIntFlag(String(argv['health-retries']), '--health-retries', 0),
       startPeriodMs: flagValues.parseDuration(String(argv['health-start-period']), '--health-start-period'),
       onFailure: oneOf('--health-on-failure', String(argv['health-on-failure'] ?? 'none'), ['none', 'kill', 'restart', 'stop'] as const),
+      ...healthLogFlags(argv),
     };
   }
   const sdnotify = oneOf('--sdnotify', String(argv.sdnotify), ['conmon', 'container', 'healthy', 'ignore'] as const);

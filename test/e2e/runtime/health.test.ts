@@ -132,3 +132,18 @@ test('a --user unit: the timer lives in the user manager, not the system one', a
   await box.userSystemctl('stop', 'uhc.service');
   assert.equal((await show(`${id}.timer`, 'LoadState', true)).LoadState, 'not-found');
 });
+
+test('Notify=healthy: ready after the first passing check, then the timer takes over', async () => {
+  await box.exec(['tee', '/etc/containers/systemd/nh.container'], { input: [
+    '[Container]', `Image=${image}`, 'Network=none', 'Notify=healthy', 'HealthCmd=test -f /tmp/ok', 'HealthInterval=1s', 'HealthRetries=5', '',
+  ].join('\n') });
+  await box.systemctl('daemon-reload');
+  await box.systemctl('start', 'nh.service');
+  const id = (await berth('inspect', '--format', '{{.Id}}', 'systemd-nh')).trim();
+  assert.equal((await health('systemd-nh')).Status, 'healthy', 'READY only once healthy');
+  assert.equal((await show(`${id}.timer`, 'ActiveState')).ActiveState, 'active');
+  const before = (await health('systemd-nh')).Log.length;
+  await until('more checks from the timer', async () => ((await health('systemd-nh')).Log.length >= Math.min(before + 2, 5) ? true : undefined));
+  await box.systemctl('stop', 'nh.service');
+  assert.equal((await show(`${id}.timer`, 'LoadState')).LoadState, 'not-found');
+});

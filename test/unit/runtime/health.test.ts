@@ -73,3 +73,18 @@ test('health flags: --health-on-failure values, --health-interval=disable', asyn
   assert.equal((await parse(['--health-interval=disable'])).options.healthCheck?.intervalMs, 0);
   await assert.rejects(parse(['--health-on-failure=explode']), /--health-on-failure "explode": expected one of none, kill, restart, stop/);
 });
+
+test('health log flags: --health-max-log-count/-size bound the log, --health-log-destination local|DIR', async () => {
+  const parse = (tokens: string[]) => parseRunCommandLine({ '--': ['run', '--health-cmd', 'true', ...tokens, 'img'] }, 'run', {});
+  const hc = (await parse(['--health-max-log-count', '2', '--health-max-log-size=3', '--health-log-destination', '/var/tmp'])).options.healthCheck!;
+  assert.deepEqual([hc.maxLogCount, hc.maxLogSize, hc.logDestination], [2, 3, '/var/tmp']);
+  let h = startingHealth();
+  for (let i = 0; i < 4; i++) h = nextHealth(h, entry(i, 'abcdef'), 9, false, hc);
+  assert.deepEqual(h.Log.map((e) => [e.ExitCode, e.Output]), [[2, 'abc'], [3, 'abc']]);
+  h = startingHealth();
+  for (let i = 0; i < 7; i++) h = nextHealth(h, entry(0, 'x'.repeat(600)), 9, false, { maxLogCount: 0, maxLogSize: 0 });
+  assert.deepEqual([h.Log.length, h.Log[0].Output.length], [7, 600]);
+  await assert.rejects(parse(['--health-log-destination', 'events_logger']), /events_logger is not supported/);
+  await assert.rejects(parse(['--health-log-destination', '/no/such/dir']), /expected local or an existing absolute directory/);
+  await assert.rejects(parse(['--health-max-log-count', '-1']), /--health-max-log-count "-1"/);
+});
