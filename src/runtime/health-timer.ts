@@ -142,10 +142,9 @@ async function createHealthTimer(paths: StoragePaths, record: ContainerRecord, u
 
 async function removeUnits(timer: HealthTimer, env: NodeJS.ProcessEnv): Promise<void> {
   const scope = timer.user ? ['--user'] : [];
-  // The timer first, so that it cannot start the check again; the check itself may be running
-  // (it may be what killed the container): no waiting for it.
-  await runProc('systemctl', [...scope, 'stop', `${timer.unit}.timer`], { env, timeoutMs: 15000 });
-  await runProc('systemctl', [...scope, 'stop', '--no-block', `${timer.unit}.service`], { env, timeoutMs: 15000 });
+  // No waiting: the check may be running right now (it may be what killed the container, and
+  // this may run in its ExecStopPost). Both stop jobs are queued before anything else can be.
+  await runProc('systemctl', [...scope, 'stop', '--no-block', `${timer.unit}.timer`, `${timer.unit}.service`], { env, timeoutMs: 15000 });
   // A check that failed last leaves a failed (still loaded) transient service behind.
   await runProc('systemctl', [...scope, 'reset-failed', `${timer.unit}.timer`, `${timer.unit}.service`], { env, timeoutMs: 15000 });
 }
