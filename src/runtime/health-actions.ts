@@ -16,7 +16,7 @@ import type { ContainerRecord, HealthOnFailure } from './types.js';
 import { killContainer, stopContainer } from './lifecycle.js';
 import { startContainer } from './launch.js';
 import { readState } from './state.js';
-import { readHealthTimer, wantsUserManager } from './health-timer.js';
+import { readHealthTimers, wantsUserManager } from './health-timer.js';
 import { runProc } from './proc.js';
 import { RuntimeError } from '../errors/index.js';
 
@@ -26,7 +26,7 @@ function say(text: string, env: NodeJS.ProcessEnv): void {
 }
 
 function userManagerOf(paths: StoragePaths, record: ContainerRecord): boolean {
-  return readHealthTimer(paths, record.id)?.user ?? wantsUserManager(record.cgroupParent ?? '', process.geteuid?.() ?? 0);
+  return readHealthTimers(paths, record.id)[0]?.user ?? wantsUserManager(record.cgroupParent ?? '', process.geteuid?.() ?? 0);
 }
 
 async function systemctl(paths: StoragePaths, record: ContainerRecord, verb: string, unit: string, env: NodeJS.ProcessEnv): Promise<void> {

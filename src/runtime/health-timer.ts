@@ -20,7 +20,7 @@ import type { StoragePaths } from '../paths/index.js';
 import type { ContainerRecord } from './types.js';
 import { containerRunDir, writeJsonAtomic } from './state.js';
 import { ownCgroup } from './cgroups.js';
-import { resetHealth } from './health-state.js';
+import { readHealth, resetHealth } from './health-state.js';
 import { runProc } from './proc.js';
 import { RuntimeError } from '../errors/index.js';
 
@@ -29,9 +29,14 @@ export interface HealthTimer { unit: string; user: boolean }
 const BERTH_BIN = fileURLToPath(new URL('../../../bin/berth.js', import.meta.url));
 const timerFile = (paths: StoragePaths, id: string): string => path.join(containerRunDir(paths, id), 'health-timer.json');
 
-export function readHealthTimer(paths: StoragePaths, id: string): HealthTimer | undefined {
-  try { return JSON.parse(fs.readFileSync(timerFile(paths, id), 'utf8')) as HealthTimer; } catch { return undefined; }
+export type HealthTimerKind = 'regular' | 'startup';
+
+/** The pairs a container has now: at most a startup pair (<id>-startup) or the regular one (<id>). */
+export function readHealthTimers(paths: StoragePaths, id: string): HealthTimer[] {
+  try { return JSON.parse(fs.readFileSync(timerFile(paths, id), 'utf8')) as HealthTimer[]; } catch { return []; }
 }
+
+export const healthUnitName = (id: string, kind: HealthTimerKind): string => (kind === 'startup' ? `${id}-startup` : id);
 
 /** The user manager when this process runs under one (user@UID.service) or is not root. */
 export function wantsUserManager(cgroup: string, euid: number): boolean {
@@ -57,13 +62,14 @@ export function timeSpan(ms: number): string {
 }
 
 /** The systemd-run argv that creates the timer/service pair (without starting the first run). */
-export function systemdRunArgs(paths: StoragePaths, record: ContainerRecord, user: boolean, env: NodeJS.ProcessEnv, node = process.execPath): string[] {
+export function systemdRunArgs(paths: StoragePaths, record: ContainerRecord, user: boolean, env: NodeJS.ProcessEnv, node = process.execPath, kind: HealthTimerKind = 'regular'): string[] {
   const check = record.options.healthCheck!;
+  const interval = kind === 'startup' ? check.startup!.intervalMs : check.intervalMs;
   return [
     ...(user ? ['--user'] : []),
-    `--unit=${record.id}`,
-    `--description=berth health check of ${record.name}`,
-    `--on-unit-inactive=${timeSpan(check.intervalMs)}`,
+    `--unit=${healthUnitName(record.id, kind)}`,
+    `--description=berth ${kind === 'startup' ? 'startup ' : ''}health check of ${record.name}`,
+    `--on-unit-inactive=${timeSpan(interval)}`,
     '--timer-property=AccuracySec=1s',
     // The check's own output goes to the container's health log, not to the journal every interval.
     '--property=LogLevelMax=notice',
@@ -103,9 +109,9 @@ export async function armHealthChecks(paths: StoragePaths, record: ContainerReco
  * Create the timer that repeats the check. Never throws: a container runs even when its checks
  * cannot be scheduled (Podman's behaviour), and a warning says so.
  */
-export async function scheduleHealthChecks(paths: StoragePaths, record: ContainerRecord, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function scheduleHealthChecks(paths: StoragePaths, record: ContainerRecord, env: NodeJS.ProcessEnv = process.env, kind: HealthTimerKind = record.options.healthCheck?.startup && !readHealth(paths, record.id)?.Startup?.Passed ? 'startup' : 'regular'): Promise<void> {
   const check = record.options.healthCheck;
-  if (!check || check.intervalMs <= 0) return;
+  if (!check || (kind === 'startup' ? check.startup?.intervalMs ?? 0 : check.intervalMs) <= 0) return;
   try {
     const manager = healthTimerManager(env);
     if ('unavailable' in manager) {
@@ -115,16 +121,16 @@ export async function scheduleHealthChecks(paths: StoragePaths, record: Containe
       }
       return;
     }
-    await createHealthTimer(paths, record, manager.user, env);
+    await createHealthTimer(paths, record, manager.user, env, kind);
   } catch (error) {
     process.stderr.write(`Warning: cannot schedule the health check of container ${record.name}: ${(error as Error).message}\n`);
   }
 }
 
-async function createHealthTimer(paths: StoragePaths, record: ContainerRecord, user: boolean, env: NodeJS.ProcessEnv): Promise<void> {
-  const timer: HealthTimer = { unit: record.id, user };
+async function createHealthTimer(paths: StoragePaths, record: ContainerRecord, user: boolean, env: NodeJS.ProcessEnv, kind: HealthTimerKind): Promise<void> {
+  const timer: HealthTimer = { unit: healthUnitName(record.id, kind), user };
   const menv = managerEnv(env);
-  const args = systemdRunArgs(paths, record, user, env);
+  const args = systemdRunArgs(paths, record, user, env, process.execPath, kind);
   let created = await runProc('systemd-run', args, { env: menv, timeoutMs: 15000 });
   if (created.exitCode !== 0 && /already (exists|loaded)/i.test(created.stderr)) {
     // A pair of the same name left by a crash before cleanup (`berth start` of the same container).
@@ -134,7 +140,7 @@ async function createHealthTimer(paths: StoragePaths, record: ContainerRecord, u
   if (created.exitCode !== 0) {
     throw new RuntimeError('health-timer', `systemd-run failed: ${String(created.stderr).trim() || `exit status ${created.exitCode}`}`, { context: { container: record.name } });
   }
-  writeJsonAtomic(timerFile(paths, record.id), timer);
+  writeJsonAtomic(timerFile(paths, record.id), [...readHealthTimers(paths, record.id).filter((t) => t.unit !== timer.unit), timer]);
   // OnUnitInactiveSec counts from the service's last run: run it once now (Podman does the same).
   const first = await runProc('systemctl', [...(user ? ['--user'] : []), 'start', '--no-block', `${timer.unit}.service`], { env: menv, timeoutMs: 15000 });
   if (first.exitCode !== 0) throw new RuntimeError('health-timer', `cannot start ${timer.unit}.service: ${String(first.stderr).trim()}`, { context: { container: record.name } });
@@ -149,10 +155,13 @@ async function removeUnits(timer: HealthTimer, env: NodeJS.ProcessEnv): Promise<
   await runProc('systemctl', [...scope, 'reset-failed', `${timer.unit}.timer`, `${timer.unit}.service`], { env, timeoutMs: 15000 });
 }
 
-/** Remove the container's timer/service pair, if it has one. Idempotent. */
-export async function disarmHealthChecks(paths: StoragePaths, record: ContainerRecord, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const timer = readHealthTimer(paths, record.id);
-  if (!timer) return;
-  await removeUnits(timer, managerEnv(env));
-  fs.rmSync(timerFile(paths, record.id), { force: true });
+/** Remove the container's timer/service pairs (or only those of one kind). Idempotent. */
+export async function disarmHealthChecks(paths: StoragePaths, record: ContainerRecord, env: NodeJS.ProcessEnv = process.env, kind?: HealthTimerKind): Promise<void> {
+  const timers = readHealthTimers(paths, record.id);
+  if (timers.length === 0) return;
+  const gone = timers.filter((t) => kind === undefined || t.unit === healthUnitName(record.id, kind));
+  const kept = timers.filter((t) => !gone.includes(t));
+  // The file first: this may run inside the very check service being stopped.
+  if (kept.length) writeJsonAtomic(timerFile(paths, record.id), kept); else fs.rmSync(timerFile(paths, record.id), { force: true });
+  for (const timer of gone) await removeUnits(timer, managerEnv(env));
 }

@@ -10,7 +10,7 @@ export { execInContainer, type ExecOptions } from './exec.js';
 export { streamLogs, type LogsOptions } from './logs.js';
 export { waitHealthy, runHealthCheck, healthcheckRun, type HealthcheckResult } from './health.js';
 export { readHealth, type HealthState, type HealthStatus, type HealthLogEntry } from './health-state.js';
-export { readHealthTimer, scheduleHealthChecks } from './health-timer.js';
+export { readHealthTimers, scheduleHealthChecks } from './health-timer.js';
 export { sdNotify } from './notify.js';
 export { buildOciConfig, DEFAULT_CAPABILITIES, normalizeCapability } from './oci-config.js';
 export * as flagValues from './options.js';

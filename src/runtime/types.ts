@@ -44,7 +44,10 @@ export interface HealthCheck {
   maxLogCount?: number;        // log entries kept (0: all); Podman's default 5
   maxLogSize?: number;         // characters of output kept per entry (0: all); Podman's default 500
   logDestination?: string;     // 'local' (default), or a directory that also gets <id>-healthcheck.log
+  startup?: StartupHealthCheck;
 }
+/** --health-startup-*: gates the regular check until it passed `success` times (0: once); `retries` failures (0: never) restart the container. */
+export interface StartupHealthCheck { test: string[]; intervalMs: number; timeoutMs: number; retries: number; success: number }
 
 export type SdNotifyMode = 'conmon' | 'container' | 'healthy' | 'ignore';
 export type CgroupsMode = 'enabled' | 'disabled' | 'no-conmon' | 'split';

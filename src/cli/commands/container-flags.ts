@@ -61,6 +61,11 @@ export function containerFlags<T>(y: Argv<T>) {
     .option('health-log-destination', { type: 'string', describe: 'local, or a directory' })
     .option('health-max-log-count', { type: 'string', describe: 'Health log entries kept (0: all)' })
     .option('health-max-log-size', { type: 'string', describe: 'Characters of output kept per entry (0: all)' })
+    .option('health-startup-cmd', { type: 'string', describe: 'Startup check: gates the regular health check until it passes' })
+    .option('health-startup-interval', { type: 'string', default: '30s' })
+    .option('health-startup-timeout', { type: 'string', default: '30s' })
+    .option('health-startup-retries', { type: 'string', default: '0', describe: 'Failures before the container is restarted (0: never)' })
+    .option('health-startup-success', { type: 'string', default: '0', describe: 'Passes needed (0: one)' })
     .option('network', { alias: 'net', ...list, describe: 'bridge, NAME, host, none, container:NAME, ns:PATH' })
     .option('publish', { alias: 'p', ...list, describe: '[IP:][HOST:]CONTAINER[/PROTO]' })
     .option('dns', list).option('dns-search', list).option('dns-option', list).option('add-host', list)
@@ -109,6 +114,20 @@ function healthLogFlags(argv: Record<string, unknown>): Pick<HealthCheck, 'maxLo
     ...(count === undefined ? {} : { maxLogCount: flagValues.parseIntFlag(count, '--health-max-log-count', 0) }),
     ...(size === undefined ? {} : { maxLogSize: flagValues.parseIntFlag(size, '--health-max-log-size', 0) }),
     ...(destination === undefined ? {} : { logDestination: destination }),
+  };
+}
+
+function startupHealthFlags(argv: Record<string, unknown>): Pick<HealthCheck, 'startup'> {
+  const cmd = argv['health-startup-cmd'] as string | undefined;
+  if (cmd === undefined || cmd === 'none') return {};
+  return {
+    startup: {
+      test: cmd.trim().startsWith('[') ? parseCommandList(cmd, '--health-startup-cmd') : ['CMD-SHELL', cmd],
+      intervalMs: argv['health-startup-interval'] === 'disable' ? 0 : flagValues.parseDuration(String(argv['health-startup-interval'] ?? '30s'), '--health-startup-interval'),
+      timeoutMs: flagValues.parseDuration(String(argv['health-startup-timeout'] ?? '30s'), '--health-startup-timeout'),
+      retries: flagValues.parseIntFlag(String(argv['health-startup-retries'] ?? '0'), '--health-startup-retries', 0),
+      success: flagValues.parseIntFlag(String(argv['health-startup-success'] ?? '0'), '--health-startup-success', 0),
+    },
   };
 }
 
@@ -184,7 +203,10 @@ export function parseRunArgs(argv: Record<string, unknown>, env: NodeJS.ProcessE
       startPeriodMs: flagValues.parseDuration(String(argv['health-start-period']), '--health-start-period'),
       onFailure: oneOf('--health-on-failure', String(argv['health-on-failure'] ?? 'none'), ['none', 'kill', 'restart', 'stop'] as const),
       ...healthLogFlags(argv),
+      ...startupHealthFlags(argv),
     };
+  } else if (argv['health-startup-cmd'] !== undefined) {
+    throw bad('--health-startup-cmd', String(argv['health-startup-cmd']), 'a startup health check needs --health-cmd');
   }
   const sdnotify = oneOf('--sdnotify', String(argv.sdnotify), ['conmon', 'container', 'healthy', 'ignore'] as const);
   if (sdnotify === 'healthy' && !healthCheck) throw bad('--sdnotify', 'healthy', 'needs --health-cmd');

@@ -12,7 +12,8 @@ import type { StoragePaths } from '../../paths/index.js';
 /** State.Health as Podman shows it (and State.Healthcheck, its older name); empty status before a first start. */
 function healthView(paths: StoragePaths, record: ContainerRecord): Record<string, unknown> {
   if (!record.options.healthCheck) return {};
-  const health = readHealth(paths, record.id) ?? { Status: '', FailingStreak: 0, Log: [] };
+  const stored = readHealth(paths, record.id);
+  const health = { Status: stored?.Status ?? '', FailingStreak: stored?.FailingStreak ?? 0, Log: stored?.Log ?? [] };
   return { Health: health, Healthcheck: health };
 }
 

@@ -147,3 +147,25 @@ test('Notify=healthy: ready after the first passing check, then the timer takes 
   await box.systemctl('stop', 'nh.service');
   assert.equal((await show(`${id}.timer`, 'LoadState')).LoadState, 'not-found');
 });
+
+test('HealthStartupCmd: a startup timer runs until the startup check passes, then the regular timer replaces it', async () => {
+  await box.exec(['tee', '/etc/containers/systemd/hs.container'], { input: [
+    '[Container]', `Image=${image}`, 'Network=none', 'HealthCmd=test -f /tmp/ok', 'HealthInterval=1s',
+    'HealthStartupCmd=test -f /tmp/up', 'HealthStartupInterval=1s', '',
+  ].join('\n') });
+  await box.systemctl('daemon-reload');
+  await box.systemctl('start', 'hs.service');
+  const id = (await berth('inspect', '--format', '{{.Id}}', 'systemd-hs')).trim();
+  assert.equal((await show(`${id}-startup.timer`, 'ActiveState')).ActiveState, 'active');
+  assert.equal((await show(`${id}.timer`, 'LoadState')).LoadState, 'not-found');
+  const waiting = await until('two startup checks', async () => { const h = await health('systemd-hs'); return h.Log.length >= 2 ? h : undefined; });
+  assert.equal(waiting.Status, 'starting', 'the regular check has not run: /tmp/ok exists, yet not healthy');
+  assert.ok(waiting.Log.every((e) => e.ExitCode === 1));
+
+  await berth('exec', 'systemd-hs', 'touch', '/tmp/up');
+  await until('healthy', async () => ((await health('systemd-hs')).Status === 'healthy' ? true : undefined));
+  await until('the regular timer', async () => ((await show(`${id}.timer`, 'ActiveState')).ActiveState === 'active' ? true : undefined));
+  await until('the startup timer gone', async () => ((await show(`${id}-startup.timer`, 'LoadState')).LoadState === 'not-found' ? true : undefined));
+  await box.systemctl('stop', 'hs.service');
+  for (const unit of [`${id}.timer`, `${id}.service`, `${id}-startup.timer`, `${id}-startup.service`]) assert.equal((await show(unit, 'LoadState')).LoadState, 'not-found', unit);
+});

@@ -97,3 +97,29 @@ test('timeout, start period, and --health-on-failure kill / restart / stop witho
   await ok(['rm', '-f', '-t', '0', 'k', 's', 'r']);
   assert.deepEqual(await w.leftovers(), [], list);
 });
+
+test('startup check by hand: gates the regular check until it passed twice; failing it restarts the container', async () => {
+  await ok(['run', '-d', '--name', 'st', '--network=none', '--health-cmd', 'echo regular', '--health-interval=disable',
+    '--health-startup-cmd', 'test -f /tmp/up && echo startup', '--health-startup-success', '2', '--health-startup-interval=disable', w.images.service]);
+  const fail = await w.berth(['healthcheck', 'run', 'st']);
+  assert.equal(fail.exitCode, 1);
+  await ok(['exec', 'st', 'touch', '/tmp/up']);
+  assert.equal((await w.berth(['healthcheck', 'run', 'st'])).exitCode, 0);
+  let h = await health('st');
+  assert.deepEqual([h.Status, h.Log.map((e) => e.Output.trim())], ['starting', ['', 'startup']], 'one pass of two: still starting');
+  assert.equal((await w.berth(['healthcheck', 'run', 'st'])).exitCode, 0);
+  assert.equal((await w.berth(['healthcheck', 'run', 'st'])).exitCode, 0);
+  h = await health('st');
+  assert.deepEqual([h.Status, h.Log.map((e) => e.Output.trim())], ['healthy', ['', 'startup', 'startup', 'regular']]);
+
+  await ok(['run', '-d', '--name', 'sf', '--network=none', '--health-cmd', 'true', '--health-startup-cmd', 'false', '--health-startup-retries', '2', '--health-startup-interval=disable', w.images.service]);
+  const pid = (await ok(['inspect', '--format', '{{.State.Pid}}', 'sf'])).trim();
+  assert.equal((await w.berth(['healthcheck', 'run', 'sf'])).exitCode, 1);
+  assert.equal((await ok(['inspect', '--format', '{{.State.Pid}}', 'sf'])).trim(), pid, 'one failure of two: not restarted');
+  assert.equal((await w.berth(['healthcheck', 'run', 'sf'])).exitCode, 1);
+  const after = (await ok(['inspect', '--format', '{{.State.Status}} {{.State.Pid}}', 'sf'])).trim().split(' ');
+  assert.equal(after[0], 'running');
+  assert.notEqual(after[1], pid, 'restarted after two startup failures');
+  await ok(['rm', '-f', '-t', '0', 'st', 'sf']);
+  assert.deepEqual(await w.leftovers(), []);
+});

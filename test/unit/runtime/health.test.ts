@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { nextHealth, startingHealth, HEALTH_LOG_ENTRIES, HEALTH_OUTPUT_MAX, type HealthLogEntry } from '../../../src/runtime/health-state.js';
+import { nextHealth, nextStartupHealth, startingHealth, HEALTH_LOG_ENTRIES, HEALTH_OUTPUT_MAX, type HealthLogEntry } from '../../../src/runtime/health-state.js';
 import { systemdRunArgs, timeSpan, wantsUserManager } from '../../../src/runtime/health-timer.js';
 import { healthArgv } from '../../../src/runtime/health.js';
 import { parseRunCommandLine } from '../../../src/cli/commands/container-flags.js';
@@ -87,4 +87,25 @@ test('health log flags: --health-max-log-count/-size bound the log, --health-log
   await assert.rejects(parse(['--health-log-destination', 'events_logger']), /events_logger is not supported/);
   await assert.rejects(parse(['--health-log-destination', '/no/such/dir']), /expected local or an existing absolute directory/);
   await assert.rejects(parse(['--health-max-log-count', '-1']), /--health-max-log-count "-1"/);
+});
+
+test('startup check: passes needed in a row, failures counted, status stays starting; flags need --health-cmd', async () => {
+  const startup = { test: ['CMD-SHELL', 'x'], intervalMs: 1000, timeoutMs: 1000, retries: 3, success: 2 };
+  let h = nextStartupHealth(startingHealth(), entry(1), startup);
+  assert.deepEqual([h.Status, h.Startup], ['starting', { Passed: false, Successes: 0, Failures: 1 }]);
+  h = nextStartupHealth(h, entry(0), startup);
+  assert.deepEqual(h.Startup, { Passed: false, Successes: 1, Failures: 0 });
+  h = nextStartupHealth(h, entry(0), startup);
+  assert.deepEqual([h.Status, h.Startup, h.Log.length], ['starting', { Passed: true, Successes: 2, Failures: 0 }, 3]);
+  // the regular check keeps the startup progress
+  assert.deepEqual(nextHealth(h, entry(0), 3, false).Startup, h.Startup);
+  assert.equal(nextStartupHealth(startingHealth(), entry(0), { ...startup, success: 0 }).Startup?.Passed, true, '0: one pass');
+
+  const parse = (tokens: string[]) => parseRunCommandLine({ '--': ['run', ...tokens, 'img'] }, 'run', {});
+  const hc = (await parse(['--health-cmd', 'true', '--health-startup-cmd', 'test -f /up', '--health-startup-interval', '2s', '--health-startup-retries', '4', '--health-startup-success', '2'])).options.healthCheck!;
+  assert.deepEqual(hc.startup, { test: ['CMD-SHELL', 'test -f /up'], intervalMs: 2000, timeoutMs: 30000, retries: 4, success: 2 });
+  await assert.rejects(parse(['--health-startup-cmd', 'true']), /--health-startup-cmd "true": a startup health check needs --health-cmd/);
+  const record = { id: 'b'.repeat(64), name: 'web', options: { healthCheck: hc } } as ContainerRecord;
+  const args = systemdRunArgs({ root: '/r', runroot: '/rr' } as never, record, false, {}, 'node', 'startup');
+  assert.ok(args.includes(`--unit=${'b'.repeat(64)}-startup`) && args.includes('--on-unit-inactive=2s'), args.join(' '));
 });
