@@ -61,6 +61,10 @@ export function inspectView(paths: StoragePaths, record: ContainerRecord, state:
         Retries: o.healthCheck.retries, StartPeriod: o.healthCheck.startPeriodMs * 1e6,
       } : undefined,
       HealthcheckOnFailureAction: o.healthCheck ? o.healthCheck.onFailure ?? 'none' : undefined,
+      StartupHealthCheck: o.healthCheck?.startup ? {
+        Test: o.healthCheck.startup.test, Interval: o.healthCheck.startup.intervalMs * 1e6, Timeout: o.healthCheck.startup.timeoutMs * 1e6,
+        Retries: o.healthCheck.startup.retries, Successes: o.healthCheck.startup.success,
+      } : undefined,
       SystemdMode: false,
       CreateCommand: undefined,
     },

@@ -101,6 +101,8 @@ test('timeout, start period, and --health-on-failure kill / restart / stop witho
 test('startup check by hand: gates the regular check until it passed twice; failing it restarts the container', async () => {
   await ok(['run', '-d', '--name', 'st', '--network=none', '--health-cmd', 'echo regular', '--health-interval=disable',
     '--health-startup-cmd', 'test -f /tmp/up && echo startup', '--health-startup-success', '2', '--health-startup-interval=disable', w.images.service]);
+  assert.deepEqual(JSON.parse(await ok(['inspect', '--format', '{{json .Config.StartupHealthCheck}}', 'st'])),
+    { Test: ['CMD-SHELL', 'test -f /tmp/up && echo startup'], Interval: 0, Timeout: 30e9, Retries: 0, Successes: 2 });
   const fail = await w.berth(['healthcheck', 'run', 'st']);
   assert.equal(fail.exitCode, 1);
   await ok(['exec', 'st', 'touch', '/tmp/up']);
