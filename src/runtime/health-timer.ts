@@ -5,12 +5,14 @@
  * (systemd-run --unit=<id> --on-unit-inactive=<interval>), in the manager that supervises the
  * container's service (the user manager when berth runs inside user@UID.service, or for a
  * non-root caller; the system manager otherwise). The pair is removed when the container stops
- * or is removed (cleanupRuntime).
+ * or is removed (cleanupRuntime). A startup check (--health-startup-cmd) has its own pair,
+ * <id>-startup, until it passes; the check that passes it creates the regular pair and removes
+ * its own.
  *
  * Without a running systemd (no /run/systemd/system, or no user manager socket) there is nothing
  * to schedule with: Podman logs an error and starts the container anyway; berth does the same
  * with one warning that says how to check by hand (`berth healthcheck run NAME`, which works
- * everywhere). The timer's name and manager are kept in <runroot>/containers/<id>/health-timer.json,
+ * everywhere). The pairs' names and manager are kept in <runroot>/containers/<id>/health-timer.json,
  * so whoever cleans up (ExecStopPost's `rm`, `stop`, the monitor's `cleanup`) finds it.
  */
 import fs from 'node:fs';

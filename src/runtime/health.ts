@@ -1,9 +1,9 @@
 /**
  * Health checks (--health-cmd …): the test runs inside the container through `crun exec`, its
  * result goes into the container's health state (health-state.ts) and, once the container is
- * unhealthy, --health-on-failure acts. Three callers: `berth healthcheck run` (by hand, or from
- * the systemd timer of health-timer.ts), `--sdnotify=healthy` (READY once a check passes) and
- * nothing else: no berth process stays resident to repeat checks.
+ * unhealthy, --health-on-failure acts. Two callers: `berth healthcheck run` (by hand, or from
+ * the systemd timer of health-timer.ts) and `--sdnotify=healthy` (READY once a check passes).
+ * No berth process stays resident to repeat checks.
  */
 import { spawn } from 'node:child_process';
 import type { StoragePaths } from '../paths/index.js';
