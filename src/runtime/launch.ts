@@ -41,6 +41,7 @@ import { sdNotify } from './notify.js';
 import { cleanupRuntime, crunContext, withContainerLock } from './lifecycle.js';
 import { moveSelfToLeaf } from './cgroups.js';
 import { PYTHON, helperScript, consoleRelay } from './helpers.js';
+import { armHealthChecks } from './health-timer.js';
 
 export type LaunchMode = 'foreground' | 'detached';
 export interface StartResult { pid: number; supervisor: NonNullable<RunState['supervisor']>; exitCode?: number }
@@ -105,10 +106,12 @@ export async function startContainer(paths: StoragePaths, record: ContainerRecor
         markRunning(paths, record, state, pid, 'systemd');
         await notifyBeforeStart(record, pid, env);
         await crunStart(ctx, record.id, crunLog, crunEnv(record, env));
+        await armHealthChecks(paths, record, env);
         return { pid, supervisor: 'systemd' };
       }
       const pid = await startMonitor(paths, record, bundle, pidPath, crunLog, crunEnv(record, env));
       markRunning(paths, record, state, pid, 'monitor');
+      await armHealthChecks(paths, record, env);
       return { pid, supervisor: 'monitor' };
     } catch (error) {
       await cleanupRuntime(paths, record, state).catch(() => undefined);
@@ -178,7 +181,7 @@ async function startForeground(paths: StoragePaths, record: ContainerRecord, env
     const raced = await Promise.race([done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), delay))]);
     if (raced) break;
   }
-  if (pid) await withContainerLock(paths, record.id, async () => markRunning(paths, record, state, pid, 'foreground'));
+  if (pid) await withContainerLock(paths, record.id, async () => { markRunning(paths, record, state, pid, 'foreground'); await armHealthChecks(paths, record, env); });
   // Forward termination requests to the container (crun forwards them to its init).
   const forward = (sig: NodeJS.Signals) => { try { child.kill(sig); } catch { /* gone */ } };
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => { const h = () => forward(s); process.on(s, h); return [s, h] as const; });

@@ -22,6 +22,7 @@ import { cgroupViewInUserNamespace, ownCgroup, removeCgroup, containerCgroupPath
 import { assignAnonymousVolumes, removeAnonymousVolumes } from './volumes.js';
 import { warnOnce } from './host.js';
 import { removeInUserNamespace, signalFromHost } from './userns.js';
+import { disarmHealthChecks } from './health-timer.js';
 
 export const DEFAULT_STOP_TIMEOUT = 10;
 
@@ -92,6 +93,8 @@ export function containerState(paths: StoragePaths, record: ContainerRecord): Ru
 export async function cleanupRuntime(paths: StoragePaths, record: ContainerRecord, state: RunState = readState(paths, record.id)): Promise<RunState> {
   const errors: unknown[] = [];
   const attempt = async (fn: () => Promise<void> | void): Promise<void> => { try { await fn(); } catch (e) { errors.push(e); } };
+  // The health check timer first: no check may start on a container being taken apart.
+  await attempt(() => disarmHealthChecks(paths, record));
   await attempt(() => crunDelete(crunContext(paths, record), record.id));
   await attempt(() => unmountRootfs(containerDir(paths, record.id)));
   // Only when a setup began (its marker, or the network's own record after a lost state file):

@@ -38,7 +38,17 @@ export type MountRequest = BindMount | VolumeMount | TmpfsMount;
 
 export interface Ulimit { name: string; soft: number; hard: number }
 export interface DeviceRequest { hostPath: string; containerPath: string; permissions: string }
-export interface HealthCheck { test: string[]; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number }
+export type HealthOnFailure = 'none' | 'kill' | 'restart' | 'stop';
+/** --health-*: intervalMs 0 means "disable" (checks only when asked: `berth healthcheck run`). */
+export interface HealthCheck {
+  test: string[]; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number; onFailure?: HealthOnFailure;
+  maxLogCount?: number;        // log entries kept (0: all); Podman's default 5
+  maxLogSize?: number;         // characters of output kept per entry (0: all); Podman's default 500
+  logDestination?: string;     // 'local' (default), or a directory that also gets <id>-healthcheck.log
+  startup?: StartupHealthCheck;
+}
+/** --health-startup-*: gates the regular check until it passed `success` times (0: once); `retries` failures (0: never) restart the container. */
+export interface StartupHealthCheck { test: string[]; intervalMs: number; timeoutMs: number; retries: number; success: number }
 
 export type SdNotifyMode = 'conmon' | 'container' | 'healthy' | 'ignore';
 export type CgroupsMode = 'enabled' | 'disabled' | 'no-conmon' | 'split';

@@ -58,6 +58,15 @@ export const CONTAINER_OPTIONS: OptionSpec[] = [
   { name: 'health-timeout', type: 'string', default: '30s' },
   { name: 'health-retries', type: 'string', default: '3' },
   { name: 'health-start-period', type: 'string', default: '0s' },
+  { name: 'health-on-failure', type: 'string', default: 'none', describe: 'none, kill, restart, stop' },
+  { name: 'health-log-destination', type: 'string', describe: 'local, or a directory' },
+  { name: 'health-max-log-count', type: 'string', describe: 'Health log entries kept (0: all)' },
+  { name: 'health-max-log-size', type: 'string', describe: 'Characters of output kept per entry (0: all)' },
+  { name: 'health-startup-cmd', type: 'string', describe: 'Startup check: gates the regular health check until it passes' },
+  { name: 'health-startup-interval', type: 'string', default: '30s' },
+  { name: 'health-startup-timeout', type: 'string', default: '30s' },
+  { name: 'health-startup-retries', type: 'string', default: '0', describe: 'Failures before the container is restarted (0: never)' },
+  { name: 'health-startup-success', type: 'string', default: '0', describe: 'Passes needed (0: one)' },
   { name: 'network', aliases: ['net'], ...list, describe: 'bridge, NAME, host, none, container:NAME, ns:PATH' },
   { name: 'publish', aliases: ['p'], ...list, describe: '[IP:][HOST:]CONTAINER[/PROTO]' },
   { name: 'dns', ...list },
@@ -100,6 +109,34 @@ function parseCommandList(value: string, flag: string): string[] {
     throw bad(flag, value, 'not a JSON array of strings');
   }
   return v === '' ? [] : [v];
+}
+
+function healthLogFlags(argv: Record<string, unknown>): Pick<HealthCheck, 'maxLogCount' | 'maxLogSize' | 'logDestination'> {
+  const count = argv['health-max-log-count'] as string | undefined;
+  const size = argv['health-max-log-size'] as string | undefined;
+  const destination = argv['health-log-destination'] as string | undefined;
+  if (destination !== undefined && destination !== 'local' && !(destination.startsWith('/') && fs.existsSync(destination))) {
+    throw bad('--health-log-destination', destination, destination === 'events_logger' ? 'events_logger is not supported: use local or a directory' : 'expected local or an existing absolute directory');
+  }
+  return {
+    ...(count === undefined ? {} : { maxLogCount: flagValues.parseIntFlag(count, '--health-max-log-count', 0) }),
+    ...(size === undefined ? {} : { maxLogSize: flagValues.parseIntFlag(size, '--health-max-log-size', 0) }),
+    ...(destination === undefined ? {} : { logDestination: destination }),
+  };
+}
+
+function startupHealthFlags(argv: Record<string, unknown>): Pick<HealthCheck, 'startup'> {
+  const cmd = argv['health-startup-cmd'] as string | undefined;
+  if (cmd === undefined || cmd === 'none') return {};
+  return {
+    startup: {
+      test: cmd.trim().startsWith('[') ? parseCommandList(cmd, '--health-startup-cmd') : ['CMD-SHELL', cmd],
+      intervalMs: argv['health-startup-interval'] === 'disable' ? 0 : flagValues.parseDuration(String(argv['health-startup-interval'] ?? '30s'), '--health-startup-interval'),
+      timeoutMs: flagValues.parseDuration(String(argv['health-startup-timeout'] ?? '30s'), '--health-startup-timeout'),
+      retries: flagValues.parseIntFlag(String(argv['health-startup-retries'] ?? '0'), '--health-startup-retries', 0),
+      success: flagValues.parseIntFlag(String(argv['health-startup-success'] ?? '0'), '--health-startup-success', 0),
+    },
+  };
 }
 
 export interface ParsedRun { options: ContainerOptions; image: string; pull: 'always' | 'missing' | 'never' | 'newer'; detach: boolean; cidfile?: string; replace: boolean; paths: StoragePaths; pod?: { pod?: string; podIdFile?: string } }
@@ -177,11 +214,16 @@ export function parseRunArgs(argv: Record<string, unknown>, env: NodeJS.ProcessE
     const cmd = hc.trim().startsWith('[') ? parseCommandList(hc, '--health-cmd') : ['CMD-SHELL', hc];
     healthCheck = {
       test: cmd,
-      intervalMs: flagValues.parseDuration(String(argv['health-interval']), '--health-interval'),
+      intervalMs: argv['health-interval'] === 'disable' ? 0 : flagValues.parseDuration(String(argv['health-interval']), '--health-interval'),
       timeoutMs: flagValues.parseDuration(String(argv['health-timeout']), '--health-timeout'),
       retries: flagValues.parseIntFlag(String(argv['health-retries']), '--health-retries', 0),
       startPeriodMs: flagValues.parseDuration(String(argv['health-start-period']), '--health-start-period'),
+      onFailure: oneOf('--health-on-failure', String(argv['health-on-failure'] ?? 'none'), ['none', 'kill', 'restart', 'stop'] as const),
+      ...healthLogFlags(argv),
+      ...startupHealthFlags(argv),
     };
+  } else if (argv['health-startup-cmd'] !== undefined) {
+    throw bad('--health-startup-cmd', String(argv['health-startup-cmd']), 'a startup health check needs --health-cmd');
   }
   const sdnotify = oneOf('--sdnotify', String(argv.sdnotify), ['conmon', 'container', 'healthy', 'ignore'] as const);
   if (sdnotify === 'healthy' && !healthCheck) throw bad('--sdnotify', 'healthy', 'needs --health-cmd');

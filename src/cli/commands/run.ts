@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import {
-  createContainer, removeContainer, requireCgroupV2, sdNotify, startContainer, waitHealthy, type ContainerRecord,
+  createContainer, removeContainer, requireCgroupV2, scheduleHealthChecks, sdNotify, startContainer, waitHealthy, type ContainerRecord,
 } from '../../runtime/index.js';
 import { containerCommandBuilder, parseRunCommandLine, type ParsedRun } from './container-flags.js';
 import { resolveImage } from './container-support.js';
@@ -69,6 +69,7 @@ export async function runContainer(parsed: ParsedRun): Promise<void> {
   if (started.supervisor === 'systemd' && record.options.sdnotify === 'healthy') {
     await sdNotify(['STATUS=waiting for the first passing health check']);
     await waitHealthy(paths, record, record.options.healthCheck!);
+    await scheduleHealthChecks(paths, record);
     await sdNotify(['READY=1', 'STATUS=healthy']);
   }
   process.stdout.write(`${record.id}\n`);
