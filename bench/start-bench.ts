@@ -14,6 +14,11 @@ import { startNamespace } from '../test/support/ns.js';
 import { installBerthInSysbox, startSysbox } from '../test/support/sysbox.js';
 
 const runs = Number(process.argv[2] ?? 10);
+// Node reads the whole file NODE_EXTRA_CA_CERTS names at start-up (~85 ms here, where the session's
+// environment points it at the system CA bundle). A unit's ExecStart never has it (systemd starts
+// services with a clean environment), so the main rows run without it, and two rows show its cost.
+const extraCaCerts = process.env.NODE_EXTRA_CA_CERTS;
+delete process.env.NODE_EXTRA_CA_CERTS;
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const berthBin = path.join(repo, 'bin', 'berth.js');
 const work = fs.mkdtempSync('/var/tmp/berth-bench-start-');
@@ -64,6 +69,12 @@ async function main(): Promise<void> {
       ['berth run --rm --network=none --cgroups=disabled IMAGE true', `${berth} run --rm --network=none --cgroups=disabled ${image} true`],
       ['podman run --rm --network=none --cgroups=disabled IMAGE true', `${podman} run --rm --network=none --cgroups=disabled ${image} true`],
     ];
+    if (extraCaCerts) {
+      commands.push(
+        ['node -e 0, with NODE_EXTRA_CA_CERTS (this shell\'s environment)', `env NODE_EXTRA_CA_CERTS=${extraCaCerts} ${process.execPath} -e 0`],
+        ['berth run --rm --network=none IMAGE true, with NODE_EXTRA_CA_CERTS', `env NODE_EXTRA_CA_CERTS=${extraCaCerts} ${berth} run --rm --network=none ${image} true`],
+      );
+    }
     const json = path.join(work, 'hyperfine.json');
     const hf = ['hyperfine', '--warmup', '2', '--runs', String(runs), '--export-json', json];
     for (const [name, cmd] of commands) hf.push('-n', name, cmd);
@@ -121,7 +132,7 @@ async function main(): Promise<void> {
 
   const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
   const fmt = (r: Row) => `| ${r.name} | ${r.median.toFixed(0)} | ${r.mean.toFixed(0)} | ${r.min.toFixed(0)} | ${r.max.toFixed(0)} | ${r.cpu === undefined ? '' : r.cpu.toFixed(0)} |`;
-  const byName = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))!;
+  const byName = (prefix: string) => rows.find((r) => r.name.startsWith(prefix) && !r.name.includes('NODE_EXTRA_CA_CERTS'))!;
   const floor = byName('floor').median;
   const nodeZero = byName('node -e 0').median;
   const berthMed = byName('berth run --rm --network=none IMAGE').median;
@@ -131,9 +142,11 @@ async function main(): Promise<void> {
     '## start',
     '',
     `\`bench/start ${runs}\` (hyperfine, ${runs} runs after 2 warm-ups, all in one run on this 2-core VM, load average at the end: ${load};`,
-    'other helpers\' builds and tests were running, so compare within this table only). Image: busybox from a local registry,',
+    'compare within this table only). Image: busybox from a local registry,',
     'pulled beforehand by both engines. Inside a private mount/cgroup/pid namespace with cgroup2 (the host is hybrid);',
     'Podman needs `--cgroups=disabled` here (its device cgroup needs RLIMIT_MEMLOCK), so berth is shown that way too.',
+    'Node processes run without NODE_EXTRA_CA_CERTS, as under systemd (a unit\'s environment is clean); where the caller has it,',
+    'the two rows marked so show what it costs every Node start (Node loads that CA file eagerly).',
     '',
     '| Command | Median [ms] | Mean [ms] | Min [ms] | Max [ms] | CPU, mean [ms] |',
     '|:---|---:|---:|---:|---:|---:|',
