@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(crun netavark aardvark-dns docker-registry skopeo umoci busybox-static passt uidmap
   catatonit golang-github-containers-common podman dbus dbus-user-session systemd apache2-utils
-  iproute2 iptables nftables zstd curl util-linux hyperfine attr time openssl)
+  iproute2 iptables nftables zstd curl util-linux hyperfine attr time openssl python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -19,3 +19,11 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund >/dev/null
 fi
+# An unprivileged user for the rootless tests (test/integration/rootless), with Podman's usual
+# subordinate id ranges (useradd allocates them from /etc/login.defs SUB_UID_MIN, 100000 here;
+# older shadow does not). Idempotent: the user and the ranges are added only when missing.
+if ! getent passwd berthtest >/dev/null; then
+  useradd --create-home --shell /bin/sh berthtest
+fi
+grep -q '^berthtest:' /etc/subuid 2>/dev/null || usermod --add-subuids 200000-265535 berthtest
+grep -q '^berthtest:' /etc/subgid 2>/dev/null || usermod --add-subgids 200000-265535 berthtest

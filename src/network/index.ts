@@ -25,6 +25,17 @@ export { withFileLock, writeJsonAtomic, readJson } from './files.js';
 export { netnsPathFor } from './netns.js';
 export { teardownContainerNetwork } from './teardown.js';
 export type { ContainerNetworkState } from './state.js';
+export { networkStateExists } from './state.js';
+
+/**
+ * --network=none without a namespace file: the runtime lets crun give the container a fresh
+ * network namespace (crun brings its loopback up) that ends with the container. No netns to
+ * create and unmount, no state to record: two child processes and two synced writes less on
+ * `berth run`'s start. (A pod's infra still uses setupContainerNetwork: members join it by path.)
+ */
+export function privateNoneResult(req: ContainerNetworkRequest): ContainerNetworkResult {
+  return plainResult(req, undefined, {});
+}
 export type { ContainerNetworkRequest, ContainerNetworkResult, NetworkAttachmentResult } from './types.js';
 
 export async function setupContainerNetwork(paths: StoragePaths, req: ContainerNetworkRequest): Promise<ContainerNetworkResult> {

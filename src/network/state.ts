@@ -2,6 +2,7 @@
  * What setup did for one container, kept under <runroot>/networks/containers/ID.json and written
  * BEFORE the namespace or any rule exists, so teardown can undo it after a crash.
  */
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { StoragePaths } from '../paths/index.js';
@@ -32,6 +33,11 @@ function stateDir(paths: StoragePaths): string {
 
 function stateFile(paths: StoragePaths, containerId: string): string {
   return path.join(stateDir(paths), `${containerId}.json`);
+}
+
+/** Whether a network was (or is being) set up for the container: a cheap check before a teardown. */
+export function networkStateExists(paths: StoragePaths, containerId: string): boolean {
+  return existsSync(stateFile(paths, containerId));
 }
 
 export function readNetworkState(paths: StoragePaths, containerId: string): Promise<ContainerNetworkState | undefined> {

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RuntimeError } from '../errors/index.js';
+import { runProc } from './proc.js';
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 export const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -64,6 +65,46 @@ export function moveSelfToLeaf(parent: string, root = CGROUP_ROOT): void {
     fs.mkdirSync(leaf, { recursive: true });
     fs.writeFileSync(path.join(leaf, 'cgroup.procs'), `${process.pid}\n`);
   } catch { /* not delegated to us: stay where we are */ }
+}
+
+/**
+ * Rootless: crun may only create the container's cgroup inside a cgroup delegated to the user
+ * (systemd's user@.service, or a service with Delegate=yes): there it runs as `split`. Anywhere
+ * else (this VM's hybrid layout, or a cgroup the user cannot write) the container runs without
+ * cgroup limits, said once; Podman's rootless cgroupfs manager does the same.
+ */
+export function rootlessCgroupMode(requested: string, layout: CgroupLayout = detectCgroupLayout(), root = CGROUP_ROOT): { mode: string; warning?: string } {
+  if (requested === 'disabled') return { mode: requested };
+  if (layout !== 'v2') {
+    return { mode: 'disabled', warning: `cgroups ${layout === 'hybrid' ? 'in hybrid mode' : layout} cannot be used by an unprivileged user: rootless containers run without cgroup limits (--memory, --pids-limit are not applied)` };
+  }
+  let own: string;
+  try { own = ownCgroup(); } catch { return { mode: 'disabled', warning: 'no unified cgroup entry in /proc/self/cgroup: rootless containers run without cgroup limits' }; }
+  try {
+    fs.accessSync(path.join(root, own), fs.constants.W_OK);
+    return { mode: 'split' };
+  } catch {
+    return { mode: 'disabled', warning: `cgroup ${own} is not delegated to this user: rootless containers run without cgroup limits (run berth from a systemd --user service or a Delegate=yes unit to get them)` };
+  }
+}
+
+let viewMounted = false;
+
+/**
+ * crun refuses a hybrid layout even with cgroups disabled. On such a host berth's rootless user
+ * namespace gets its own cgroup namespace too (userns.ts), so cgroup2 can be mounted over
+ * /sys/fs/cgroup in berth's private mount namespace, rooted at berth's own cgroup as
+ * /proc/self/cgroup then says ("0::/"): crun sees cgroup v2. The host's mounts are untouched
+ * (private propagation). On a v2 host nothing is done: the normal path stays normal. Returns the
+ * layout the host had, for rootlessCgroupMode.
+ */
+export async function cgroupViewInUserNamespace(root = CGROUP_ROOT): Promise<CgroupLayout> {
+  const layout = viewMounted ? 'hybrid' : detectCgroupLayout(root);
+  if (viewMounted || layout !== 'hybrid') return layout;
+  const r = await runProc('mount', ['-t', 'cgroup2', 'cgroup2', root]);
+  if (r.exitCode !== 0) throw new RuntimeError('cgroups-unsupported', `cannot mount cgroup2 on ${root} in berth's user namespace: ${r.stderr.trim()}`, { context: { layout } });
+  viewMounted = true;
+  return layout;
 }
 
 export function removeCgroup(cgroupPath: string, root = CGROUP_ROOT): void {

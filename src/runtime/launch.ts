@@ -18,9 +18,13 @@
  *             signal goes through crun's forwarding. Not taken.
  *  monitor  (`-d` outside systemd): a small `sh` runs `crun run` in the foreground, writes the
  *           exit code to <runroot>/containers/<id>/exit and runs `berth cleanup`; container output
- *           goes to <root>/containers/<id>/ctr.log. This is the conmon role, only where no
- *           service manager can take it.
+ *           goes through log-writer.py (timestamped records, Podman's k8s-file format) to
+ *           <root>/containers/<id>/ctr.log. This is the conmon role, only where no service
+ *           manager can take it.
  *  foreground (no -d): `crun run` as berth's child with berth's stdio; berth returns its exit code.
+ *           With -t, `crun run --console-socket` under console-relay.py (as `exec -t`): the
+ *           process gets a pty of the container's devpts, relayed to berth's stdio. In the
+ *           background (-d -t) nothing would hold the pty's master, so no terminal is allocated.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -36,6 +40,8 @@ import { crunBinary, crunCreate, crunError, crunRunArgs, crunStart, readCrunLog 
 import { sdNotify } from './notify.js';
 import { cleanupRuntime, crunContext, withContainerLock } from './lifecycle.js';
 import { moveSelfToLeaf } from './cgroups.js';
+import { PYTHON, helperScript, consoleRelay } from './helpers.js';
+import { armHealthChecks } from './health-timer.js';
 
 export type LaunchMode = 'foreground' | 'detached';
 export interface StartResult { pid: number; supervisor: NonNullable<RunState['supervisor']>; exitCode?: number }
@@ -53,7 +59,7 @@ function crunEnv(record: ContainerRecord, env: NodeJS.ProcessEnv): NodeJS.Proces
   return out;
 }
 
-async function prepareLocked(paths: StoragePaths, record: ContainerRecord): Promise<{ bundle: string; state: RunState }> {
+async function prepareLocked(paths: StoragePaths, record: ContainerRecord, terminal = false): Promise<{ bundle: string; state: RunState }> {
   let state = readState(paths, record.id);
   if (state.status === 'running') throw new RuntimeError('already-running', `container ${record.name} is already running`, { context: { container: record.name }, exitCode: 125 });
   if (state.mounted || state.networkSetUp || state.status === 'exited') state = await cleanupRuntime(paths, record, state);
@@ -61,7 +67,7 @@ async function prepareLocked(paths: StoragePaths, record: ContainerRecord): Prom
   fs.rmSync(pidFile(paths, record.id), { force: true });
   state = { status: state.status, bootId: bootId(), startedAt: state.startedAt, finishedAt: state.finishedAt, exitCode: state.exitCode };
   try {
-    const prepared = await prepareBundle(paths, record, state);
+    const prepared = await prepareBundle(paths, record, state, { terminal });
     return { bundle: prepared.bundle, state };
   } catch (error) {
     await cleanupRuntime(paths, record, state).catch(() => undefined);
@@ -100,10 +106,12 @@ export async function startContainer(paths: StoragePaths, record: ContainerRecor
         markRunning(paths, record, state, pid, 'systemd');
         await notifyBeforeStart(record, pid, env);
         await crunStart(ctx, record.id, crunLog, crunEnv(record, env));
+        await armHealthChecks(paths, record, env);
         return { pid, supervisor: 'systemd' };
       }
       const pid = await startMonitor(paths, record, bundle, pidPath, crunLog, crunEnv(record, env));
       markRunning(paths, record, state, pid, 'monitor');
+      await armHealthChecks(paths, record, env);
       return { pid, supervisor: 'monitor' };
     } catch (error) {
       await cleanupRuntime(paths, record, state).catch(() => undefined);
@@ -129,7 +137,7 @@ function globalFlags(paths: StoragePaths): string[] {
 async function startMonitor(paths: StoragePaths, record: ContainerRecord, bundle: string, pidPath: string, crunLog: string, env: NodeJS.ProcessEnv): Promise<number> {
   const log = fs.openSync(logFile(paths, record.id), 'a');
   const script = '"$@"; echo $? > "$BERTH_EXIT_FILE"; exec "$BERTH_NODE" "$BERTH_BIN" $BERTH_GLOBAL cleanup "$BERTH_ID" >/dev/null 2>&1';
-  const child = spawn('/bin/sh', ['-c', script, 'berth-monitor', crunBinary(), ...crunRunArgs(crunContext(paths, record), record.id, bundle, pidPath, crunLog, false)], {
+  const child = spawn('/bin/sh', ['-c', script, 'berth-monitor', PYTHON, '-I', '-S', helperScript('log-writer.py'), logFile(paths, record.id), '--', crunBinary(), ...crunRunArgs(crunContext(paths, record), record.id, bundle, pidPath, crunLog, false)], {
     detached: true,
     stdio: ['ignore', log, log],
     env: { ...env, BERTH_EXIT_FILE: exitFile(paths, record.id), BERTH_NODE: process.execPath, BERTH_BIN, BERTH_GLOBAL: globalFlags(paths).join(' '), BERTH_ID: record.id },
@@ -152,11 +160,15 @@ async function startMonitor(paths: StoragePaths, record: ContainerRecord, bundle
 async function startForeground(paths: StoragePaths, record: ContainerRecord, env: NodeJS.ProcessEnv): Promise<StartResult> {
   const pidPath = pidFile(paths, record.id);
   const crunLog = path.join(containerRunDir(paths, record.id), 'crun.log');
-  const { child, state } = await withContainerLock(paths, record.id, async () => {
-    const { bundle, state } = await prepareLocked(paths, record);
-    const child = spawn(crunBinary(), crunRunArgs(crunContext(paths, record), record.id, bundle, pidPath, crunLog, false), { stdio: ['inherit', 'inherit', 'inherit'], env: crunEnv(record, env) });
-    return { child, state };
+  const terminal = record.options.tty === true;
+  const { child, state, consoleDir } = await withContainerLock(paths, record.id, async () => {
+    const { bundle, state } = await prepareLocked(paths, record, terminal);
+    const args = crunRunArgs(crunContext(paths, record), record.id, bundle, pidPath, crunLog, false);
+    if (!terminal) return { child: spawn(crunBinary(), args, { stdio: ['inherit', 'inherit', 'inherit'], env: crunEnv(record, env) }), state };
+    const relay = consoleRelay(paths, record.options.interactive === true, (socket) => [crunBinary(), ...args.slice(0, -1), `--console-socket=${socket}`, record.id]);
+    return { child: spawn(PYTHON, relay.args, { stdio: ['inherit', 'inherit', 'inherit'], env: crunEnv(record, env) }), state, consoleDir: relay.dir };
   });
+  if (consoleDir) child.on('exit', () => fs.rmSync(consoleDir, { recursive: true, force: true }));
   const done = new Promise<number>((resolve) => {
     child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
     child.on('error', () => resolve(125));
@@ -169,7 +181,7 @@ async function startForeground(paths: StoragePaths, record: ContainerRecord, env
     const raced = await Promise.race([done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), delay))]);
     if (raced) break;
   }
-  if (pid) await withContainerLock(paths, record.id, async () => markRunning(paths, record, state, pid, 'foreground'));
+  if (pid) await withContainerLock(paths, record.id, async () => { markRunning(paths, record, state, pid, 'foreground'); await armHealthChecks(paths, record, env); });
   // Forward termination requests to the container (crun forwards them to its init).
   const forward = (sig: NodeJS.Signals) => { try { child.kill(sig); } catch { /* gone */ } };
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => { const h = () => forward(s); process.on(s, h); return [s, h] as const; });

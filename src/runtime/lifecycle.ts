@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RuntimeError } from '../errors/index.js';
 import type { StoragePaths } from '../paths/index.js';
-import { teardownContainerNetwork } from '../network/index.js';
+import { networkStateExists, teardownContainerNetwork } from '../network/index.js';
 import type { ContainerOptions, ContainerRecord, RunState, RuntimeImage } from './types.js';
 import {
   bootId, containerDir, containerRunDir, containersDir, listRecords, newContainerId, processAlive, readExitCode,
@@ -18,7 +18,11 @@ import { isMounted, rootfsDirs, unmountRootfs } from './rootfs.js';
 import { crunDelete, crunKill, type CrunContext } from './crun.js';
 import { parseSignal } from './signals.js';
 import { generateName, NAME_PATTERN } from './names.js';
-import { ownCgroup, removeCgroup, containerCgroupPath } from './cgroups.js';
+import { cgroupViewInUserNamespace, ownCgroup, removeCgroup, containerCgroupPath, rootlessCgroupMode } from './cgroups.js';
+import { assignAnonymousVolumes, removeAnonymousVolumes } from './volumes.js';
+import { warnOnce } from './host.js';
+import { removeInUserNamespace, signalFromHost } from './userns.js';
+import { disarmHealthChecks } from './health-timer.js';
 
 export const DEFAULT_STOP_TIMEOUT = 10;
 
@@ -34,7 +38,11 @@ export function withContainerLock<T>(paths: StoragePaths, id: string, fn: () => 
 export interface CreateRequest { options: ContainerOptions; image: RuntimeImage; imageName: string; replace: boolean }
 
 export async function createContainer(paths: StoragePaths, req: CreateRequest): Promise<ContainerRecord> {
-  const o = req.options;
+  // Rootless: cgroups only where delegated (cgroups.ts); otherwise disabled, said once.
+  const hostLayout = paths.userns ? await cgroupViewInUserNamespace() : undefined;
+  const rootlessCgroups = paths.rootless ? rootlessCgroupMode(req.options.cgroups, hostLayout) : undefined;
+  if (rootlessCgroups?.warning) warnOnce(rootlessCgroups.warning);
+  const o = rootlessCgroups ? { ...req.options, cgroups: rootlessCgroups.mode as ContainerOptions['cgroups'] } : req.options;
   if (o.name !== undefined && !NAME_PATTERN.test(o.name)) {
     throw new RuntimeError('invalid-name', `container name "${o.name}" is invalid: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`, { context: { container: o.name } });
   }
@@ -52,18 +60,24 @@ export async function createContainer(paths: StoragePaths, req: CreateRequest): 
       }
     }
     const name = o.name ?? generateName(new Set(listRecords(paths).map((r) => r.name)));
+    const anonymous = await assignAnonymousVolumes(paths, o.mounts, imageCfg.Volumes);
     const record: ContainerRecord = {
       id: newContainerId(),
       name,
       created: new Date().toISOString(),
       image: { id: req.image.id, digest: req.image.digest, name: req.imageName, layerDirs: req.image.layerDirs, config: req.image.config },
-      options: { ...o, name },
+      options: { ...o, name, mounts: anonymous.mounts },
       stopSignal,
       stopTimeout: o.stopTimeout ?? DEFAULT_STOP_TIMEOUT,
       cgroupParent,
     };
-    writeRecord(paths, record);
-    writeState(paths, record.id, { status: 'created', bootId: bootId() });
+    try {
+      writeRecord(paths, record);
+      writeState(paths, record.id, { status: 'created', bootId: bootId() });
+    } catch (error) {
+      await anonymous.undo();
+      throw error;
+    }
     return record;
   });
 }
@@ -79,9 +93,13 @@ export function containerState(paths: StoragePaths, record: ContainerRecord): Ru
 export async function cleanupRuntime(paths: StoragePaths, record: ContainerRecord, state: RunState = readState(paths, record.id)): Promise<RunState> {
   const errors: unknown[] = [];
   const attempt = async (fn: () => Promise<void> | void): Promise<void> => { try { await fn(); } catch (e) { errors.push(e); } };
+  // The health check timer first: no check may start on a container being taken apart.
+  await attempt(() => disarmHealthChecks(paths, record));
   await attempt(() => crunDelete(crunContext(paths, record), record.id));
   await attempt(() => unmountRootfs(containerDir(paths, record.id)));
-  await attempt(() => teardownContainerNetwork(paths, record.id));
+  // Only when a setup began (its marker, or the network's own record after a lost state file):
+  // a --network=none container (prepare.ts privateNetns) has nothing to undo.
+  if (state.networkSetUp || networkStateExists(paths, record.id)) await attempt(() => teardownContainerNetwork(paths, record.id));
   await attempt(() => {
     const cg = containerCgroupPath(record.id, record.options.cgroups, record.cgroupParent);
     if (cg) removeCgroup(cg);
@@ -119,6 +137,16 @@ function signalInit(state: RunState, signal: number): boolean {
   try { process.kill(state.pid, signal); return true; } catch { return false; }
 }
 
+/**
+ * Rootless, inside berth's user namespace, a container started by another berth command lives
+ * in another namespace: its non-root processes can only be signalled from the host side.
+ */
+async function signalContainer(paths: StoragePaths, state: RunState, signal: number): Promise<boolean> {
+  if (signalInit(state, signal)) return true;
+  if (!paths.userns || !state.pid || !processAlive(state.pid, state.pidStartTime)) return false;
+  return signalFromHost(state.pid, signal);
+}
+
 /** StopSignal, wait StopTimeout, then SIGKILL to every process of the container; then clean up. */
 export async function stopContainer(paths: StoragePaths, record: ContainerRecord, timeoutSec?: number): Promise<RunState> {
   return withContainerLock(paths, record.id, async () => stopLocked(paths, record, timeoutSec));
@@ -128,11 +156,11 @@ async function stopLocked(paths: StoragePaths, record: ContainerRecord, timeoutS
   const state = readState(paths, record.id);
   if (state.status === 'running') {
     const timeout = timeoutSec ?? record.stopTimeout;
-    if (timeout > 0) signalInit(state, parseSignal(record.stopSignal).number);
+    if (timeout > 0) await signalContainer(paths, state, parseSignal(record.stopSignal).number);
     if (!(await waitForExit(state.pid, state.pidStartTime, timeout * 1000))) {
       process.stderr.write(`Warning: StopSignal ${record.stopSignal} failed to stop container ${record.name} in ${timeout} seconds, resorting to SIGKILL\n`);
       await crunKill(crunContext(paths, record), record.id, 'KILL', true);
-      signalInit(state, 9);
+      await signalContainer(paths, state, 9);
       if (!(await waitForExit(state.pid, state.pidStartTime, 5000))) {
         throw new RuntimeError('stop-failed', `container ${record.name} did not exit after SIGKILL`, { context: { container: record.name } });
       }
@@ -150,10 +178,11 @@ export async function killContainer(paths: StoragePaths, record: ContainerRecord
   if (state.status !== 'running') {
     throw new RuntimeError('not-running', `can only kill running containers. ${record.id} is in state ${state.status}: container state improper`, { context: { container: record.name } });
   }
-  if (!signalInit(state, sig.number)) throw new RuntimeError('kill-failed', `cannot send ${sig.name} to container ${record.name}`, { context: { container: record.name } });
+  if (!(await signalContainer(paths, state, sig.number))) throw new RuntimeError('kill-failed', `cannot send ${sig.name} to container ${record.name}`, { context: { container: record.name } });
 }
 
-export interface RemoveOptions { force?: boolean; timeout?: number }
+/** volumes: also its anonymous volumes (`rm -v`); a container run with --rm always does (Podman). */
+export interface RemoveOptions { force?: boolean; timeout?: number; volumes?: boolean }
 
 /** Idempotent; with force a running container is stopped first (StopSignal, timeout, SIGKILL). */
 export async function removeContainer(paths: StoragePaths, record: ContainerRecord, opts: RemoveOptions = {}): Promise<void> {
@@ -173,8 +202,16 @@ export async function removeContainer(paths: StoragePaths, record: ContainerReco
       // delete through a mounted rootfs.
       if (isMounted(rootfsDirs(containerDir(paths, record.id)).merged)) throw e;
     });
-    removeContainerDirs(paths, record.id);
+    try {
+      removeContainerDirs(paths, record.id);
+    } catch (error) {
+      // Rootless, from the host side: what the container wrote belongs to subordinate ids.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (!paths.rootless || paths.userns || (code !== 'EACCES' && code !== 'EPERM')) throw error;
+      await removeInUserNamespace([containerRunDir(paths, record.id), containerDir(paths, record.id)]);
+    }
   });
+  if (opts.volumes || record.options.rm) await removeAnonymousVolumes(paths, record, listRecords(paths));
 }
 
 /** Wait until the container is not running; its exit code when berth knows it (else -1). */

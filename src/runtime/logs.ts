@@ -1,18 +1,20 @@
 /**
  * Container output. Under systemd the container writes to the service's journal streams (it
  * inherits them), so `berth logs` asks journalctl for the unit's stdout. Outside systemd the
- * monitor appends the raw output to <root>/containers/<id>/ctr.log, which is tailed here
- * (no per-line timestamps: writing them needs a process reading every line; --since is then
- * answered from the journal only).
+ * monitor's log-writer.py appends timestamped records to <root>/containers/<id>/ctr.log
+ * (Podman's k8s-file format), read here with --since/--until/-n/-t/-f.
  */
 import fs from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { spawn } from 'node:child_process';
 import type { StoragePaths } from '../paths/index.js';
 import type { ContainerRecord } from './types.js';
 import { logFile, readState } from './state.js';
 import { RuntimeError } from '../errors/index.js';
+import { parseLogTime } from './log-time.js';
+import { LogParser, type LogLine } from './log-file.js';
 
-export interface LogsOptions { follow?: boolean; since?: string; tail?: number; timestamps?: boolean }
+export interface LogsOptions { follow?: boolean; since?: string; until?: string; tail?: number; timestamps?: boolean }
 
 /** The systemd unit a container runs under, from PODMAN_SYSTEMD_UNIT or its cgroup. */
 export function systemdUnitOf(record: ContainerRecord): { unit: string; user: boolean } | undefined {
@@ -21,30 +23,24 @@ export function systemdUnitOf(record: ContainerRecord): { unit: string; user: bo
   return { unit, user: /\/user@\d+\.service\//.test(record.cgroupParent ?? '') };
 }
 
-/** "10m", "2h", "30s" → ISO time that long ago; anything else is passed through (RFC3339, journalctl formats). */
-export function parseSince(value: string, now = Date.now()): string {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
-  if (!m) return value;
-  const unit = { ms: 1, s: 1000, m: 60000, h: 3600000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  return new Date(now - Number(m[1]) * unit).toISOString();
-}
-
-export function journalctlArgs(record: ContainerRecord, o: LogsOptions): string[] | undefined {
+export function journalctlArgs(record: ContainerRecord, o: LogsOptions, nowNs?: bigint): string[] | undefined {
   const u = systemdUnitOf(record);
   if (!u) return undefined;
   const args = ['--no-pager', '-o', o.timestamps ? 'short-iso' : 'cat', `${u.user ? '_SYSTEMD_USER_UNIT' : '_SYSTEMD_UNIT'}=${u.unit}`, '_TRANSPORT=stdout'];
-  if (o.since) args.push('--since', journalTime(parseSince(o.since)));
+  if (o.since) args.push('--since', journalTime(parseLogTime(o.since, '--since', nowNs)));
+  if (o.until) args.push('--until', journalTime(parseLogTime(o.until, '--until', nowNs)));
   if (o.tail !== undefined && o.tail >= 0) args.push('-n', String(o.tail));
   if (o.follow) args.push('-f');
   return args;
 }
 
-function journalTime(iso: string): string {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+/** systemd.time(7): "@" and seconds since the epoch, microseconds allowed; no time zone to get wrong. */
+function journalTime(ns: bigint): string {
+  const us = ns / 1000n;
+  return `@${us / 1000000n}.${String(us % 1000000n).padStart(6, '0')}`;
 }
 
-export async function streamLogs(paths: StoragePaths, record: ContainerRecord, o: LogsOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+export async function streamLogs(paths: StoragePaths, record: ContainerRecord, o: LogsOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<void> {
   const state = readState(paths, record.id);
   const journal = journalctlArgs(record, o);
   if (journal && (state.supervisor === 'systemd' || record.options.systemdUnit)) {
@@ -56,30 +52,58 @@ export async function streamLogs(paths: StoragePaths, record: ContainerRecord, o
     });
     return;
   }
-  if (o.since) throw new RuntimeError('logs-since', '--since needs the journal: this container was not started by systemd and its log file has no timestamps', { context: { container: record.name } });
+  await readLogFile(paths, record, o, out, err);
+}
+
+/**
+ * The log file outside systemd (log-writer.py's records): --since/--until compare each line's
+ * time (inclusive, as Podman), -n keeps the last N lines of what is left, -t prints the time.
+ * With -f, a line still without its newline (a prompt) is shown as it comes, the rest when it
+ * ends; following stops when the container does, or once --until has passed.
+ */
+async function readLogFile(paths: StoragePaths, record: ContainerRecord, o: LogsOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<void> {
+  const since = o.since ? parseLogTime(o.since, '--since') : undefined;
+  const until = o.until ? parseLogTime(o.until, '--until') : undefined;
+  const wanted = (l: LogLine) => (since === undefined && until === undefined)
+    || (l.timeNs !== undefined && (since === undefined || l.timeNs >= since) && (until === undefined || l.timeNs <= until));
+  const shown = new Map<string, number>(); // per stream: characters of an unfinished line already printed
+  const print = (lines: LogLine[]) => {
+    for (const l of lines) {
+      if (!wanted(l)) continue;
+      const from = shown.get(l.stream) ?? 0;
+      if (l.complete) shown.delete(l.stream);
+      else if (l.text.length > from) shown.set(l.stream, l.text.length);
+      else continue;
+      (l.stream === 'stderr' ? err : out).write(`${o.timestamps && l.time && from === 0 ? `${l.time} ` : ''}${l.text.slice(from)}${l.complete ? '\n' : ''}`);
+    }
+  };
   const file = logFile(paths, record.id);
-  let text = '';
-  try { text = fs.readFileSync(file, 'utf8'); } catch { /* no output yet */ }
-  if (o.tail !== undefined && o.tail >= 0) {
-    const lines = text.split('\n');
-    const trailing = lines[lines.length - 1] === '' ? lines.pop() : undefined;
-    text = lines.slice(Math.max(0, lines.length - o.tail)).join('\n') + (trailing === '' ? '\n' : '');
-    if (o.tail === 0) text = '';
-  }
-  out.write(text);
+  const parser = new LogParser();
+  const decoder = new StringDecoder('utf8');
+  let offset = 0;
+  const readNew = (): string => {
+    let fd: number;
+    try { fd = fs.openSync(file, 'r'); } catch { return ''; }
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size <= offset) return '';
+      const buf = Buffer.alloc(size - offset);
+      const n = fs.readSync(fd, buf, 0, buf.length, offset);
+      offset += n;
+      return decoder.write(buf.subarray(0, n));
+    } finally { fs.closeSync(fd); }
+  };
+  let lines = parser.push(readNew());
+  if (!o.follow) lines.push(...parser.flush());
+  lines = lines.filter(wanted);
+  if (o.tail !== undefined && o.tail >= 0) lines = o.tail === 0 ? [] : lines.slice(-o.tail);
+  print(lines);
   if (!o.follow) return;
-  let offset = fs.existsSync(file) ? fs.statSync(file).size : 0;
+  print(parser.pending());
   for (;;) {
     await new Promise((r) => setTimeout(r, 100));
-    const size = fs.existsSync(file) ? fs.statSync(file).size : 0;
-    if (size > offset) {
-      const fd = fs.openSync(file, 'r');
-      const buf = Buffer.alloc(size - offset);
-      fs.readSync(fd, buf, 0, buf.length, offset);
-      fs.closeSync(fd);
-      out.write(buf);
-      offset = size;
-    }
-    if (readState(paths, record.id).status !== 'running' && size === offset) return;
+    const over = readState(paths, record.id).status !== 'running' || (until !== undefined && BigInt(Date.now()) * 1000000n > until);
+    print([...parser.push(readNew()), ...parser.pending()]);
+    if (over) { print([...parser.push(readNew() + decoder.end()), ...parser.flush()]); return; }
   }
 }

@@ -13,8 +13,9 @@
  * already gone cannot be attributed to the unit. The barrier costs nothing measurable, so berth
  * uses systemd-notify with its default barrier (it returns only once systemd has handled the
  * message) and falls back to the python3 helper, same protocol, only where systemd-notify is
- * missing. Progress messages (STATUS=, EXTEND_TIMEOUT_USEC=) are sent by a berth process that
- * stays alive, so they use --no-block.
+ * missing. Progress messages (STATUS=, EXTEND_TIMEOUT_USEC= during a pull) use the barrier as
+ * well: with --no-block, systemd-notify has exited (and been reaped) by the time systemd reads its
+ * datagram, and a lost EXTEND_TIMEOUT_USEC= fails the unit's start.
  */
 import { runProc } from './proc.js';
 import { RuntimeError } from '../errors/index.js';
@@ -48,10 +49,4 @@ export async function sdNotify(assignments: string[], env: NodeJS.ProcessEnv = p
     throw new RuntimeError('sd-notify', `cannot notify systemd: ${String(p.stderr).trim()}`, {});
   }
   throw new RuntimeError('sd-notify', `systemd-notify ${assignments.join(' ')} failed: ${String(r.stderr).trim()}`, {});
-}
-
-/** Fire-and-forget progress (STATUS=, EXTEND_TIMEOUT_USEC=): no barrier needed, berth stays alive. */
-export async function sdNotifyProgress(assignments: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  if (!env.NOTIFY_SOCKET) return;
-  await runProc('systemd-notify', ['--no-block', ...assignments], { env, timeoutMs: 5000 });
 }

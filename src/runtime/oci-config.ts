@@ -85,6 +85,10 @@ export interface OciConfigInput {
   volumes: { source: string; destination: string; options: string[] }[];  // named volumes, resolved to host dirs
   tzFile?: string;                      // host zoneinfo file for --tz
   host: HostFacts;
+  /** The process gets a pty (crun's console socket): a foreground run with -t. */
+  terminal?: boolean;
+  /** Rootless (crun inside berth's user namespace): sysfs only in a network namespace made for the container. */
+  rootless?: boolean;
 }
 
 export interface OciConfigResult { spec: OciSpec; warnings: string[] }
@@ -162,14 +166,15 @@ const toRlimit = (n: number): number => (Number.isFinite(n) ? n : 18446744073709
 function defaultMounts(input: OciConfigInput): OciMount[] {
   const o = input.record.options;
   const shm = o.shmSize ?? DEFAULT_SHM_SIZE;
-  const hostNet = input.network.kind === 'host';
+  // sysfs can only be mounted by the owner of the network namespace: sharing the host's (or, rootless,
+  // joining one berth's user namespace does not own) means binding the host's /sys read-only instead.
+  const bindSys = input.network.kind === 'host' || (input.rootless === true && input.network.kind === 'path');
   const mounts: OciMount[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    // Sharing the host's network namespace: its sysfs (net class) is the right one, bound read-only.
-    hostNet
+    bindSys
       ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'ro', 'rbind'] }
       : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shm}`] },
@@ -278,7 +283,7 @@ export function buildOciConfig(input: OciConfigInput): OciConfigResult {
   const spec: OciSpec = {
     ociVersion: '1.0.2-dev',
     process: {
-      terminal: false,
+      terminal: input.terminal ?? false,
       user: { uid: input.user.uid, gid: input.user.gid, umask: 0o022, ...(input.user.additionalGids.length ? { additionalGids: input.user.additionalGids } : {}) },
       args,
       env: resolveEnv(record, input.hostname, input.user.home),

@@ -89,9 +89,10 @@ export function parseEnvFile(text: string, file: string, hostEnv: NodeJS.Process
 
 const VOLUME_OPTIONS = /^(ro|rw|z|Z|U|O|nocopy|copy|r?(private|shared|slave|unbindable)|r?bind|nosuid|suid|nodev|dev|noexec|exec|idmap.*)$/;
 
-/** -v SRC:DEST[:OPTS], -v DEST (anonymous volume: unsupported yet), SRC absolute → bind, else a named volume. */
+/** -v SRC:DEST[:OPTS], SRC absolute → bind, else a named volume; -v DEST alone → an anonymous volume (named at create). */
 export function parseVolume(value: string): MountRequest {
   const parts = value.split(':');
+  if (parts.length === 1 && value.startsWith('/')) return { kind: 'volume', name: '', anonymous: true, destination: path.posix.normalize(value).replace(/(.)\/$/, '$1'), options: [] };
   if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) throw bad('--volume', value, 'expected SOURCE:DESTINATION[:OPTIONS]');
   const [source, destination, opts = ''] = parts;
   if (!destination.startsWith('/')) throw bad('--volume', value, `destination ${destination} must be an absolute path`);
@@ -133,7 +134,7 @@ export function parseMount(value: string): MountRequest {
       if (!source) throw bad('--mount', value, 'type=bind needs source=PATH');
       return { kind: 'bind', source: path.resolve(source), destination, options };
     case 'volume':
-      if (!source) throw bad('--mount', value, 'type=volume needs source=NAME (anonymous volumes are not supported)');
+      if (!source) return { kind: 'volume', name: '', anonymous: true, destination, options };
       return { kind: 'volume', name: source, destination, options };
     case 'tmpfs':
       if (fields['tmpfs-size']) options.push(`size=${fields['tmpfs-size']}`);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RuntimeError } from '../errors/index.js';
 import type { StoragePaths } from '../paths/index.js';
-import { parseNetworkOption, parsePublish, setupContainerNetwork, type ContainerNetworkResult, type NetworkMode, type PortMapping } from '../network/index.js';
+import { parseNetworkOption, parsePublish, privateNoneResult, setupContainerNetwork, type ContainerNetworkResult, type NetworkMode, type PortMapping } from '../network/index.js';
 import type { ContainerRecord, RunState } from './types.js';
 import { mountRootfs } from './rootfs.js';
 import { writeEtcFiles } from './etc-files.js';
@@ -16,7 +16,7 @@ import { resolveInRoot, checkCommand, mkdirInRoot } from './command-check.js';
 import { resolveUser } from './users.js';
 import { buildOciConfig, type HostFacts, type OciSpec, type ResolvedDevice } from './oci-config.js';
 import { deviceCgroupUsable, kernelRelease, readRlimitHard, warnOnce } from './host.js';
-import { availableControllers, containerCgroupPath, detectCgroupLayout } from './cgroups.js';
+import { availableControllers, containerCgroupPath, detectCgroupLayout, cgroupViewInUserNamespace } from './cgroups.js';
 import { DEFAULT_SECCOMP_PROFILE, loadSeccompProfile, seccompArch } from './seccomp.js';
 import { bundleDir, containerDir, containerRunDir, readState, writeState, findRecord } from './state.js';
 import { resolveVolumeMounts } from './volumes.js';
@@ -31,12 +31,25 @@ export function networkModeOf(paths: StoragePaths, record: ContainerRecord): Net
   if (mode.kind === 'container') {
     const other = findRecord(paths, mode.container);
     const otherState = other ? readState(paths, other.id) : undefined;
+    // A --network=none container's namespace has no file (privateNetns): joined through its init.
+    if (other && otherState?.status === 'running' && !otherState.netnsPath && otherState.pid && privateNetns(paths, other, networkModeOf(paths, other))) {
+      return { kind: 'ns', path: `/proc/${otherState.pid}/ns/net` };
+    }
     if (!other || otherState?.status !== 'running' || !otherState.netnsPath) {
       throw new RuntimeError('network-container', `--network container:${mode.container}: no running container with that name or ID and its own network namespace`, { context: { container: mode.container } });
     }
     return { kind: 'ns', path: otherState.netnsPath };
   }
   return mode;
+}
+
+/**
+ * --network=none outside a pod (rootful): crun makes the namespace, nothing is set up or torn
+ * down (network/index.ts privateNoneResult). A pod's infra keeps a namespace file its members
+ * join; rootless keeps its own path (src/network).
+ */
+export function privateNetns(paths: StoragePaths, record: ContainerRecord, mode: NetworkMode): boolean {
+  return mode.kind === 'none' && !record.options.pod && !paths.rootless;
 }
 
 export function publishedPorts(record: ContainerRecord): PortMapping[] {
@@ -52,8 +65,8 @@ function readImageFile(rootfs: string, file: string): string {
 export function gatherHostFacts(record: ContainerRecord, cgroupParent: string | undefined): HostFacts {
   const layout = detectCgroupLayout();
   const limits = readRlimitHard();
-  const deviceOk = deviceCgroupUsable(undefined, limits);
-  if (!deviceOk) warnOnce('the device cgroup filter needs RLIMIT_MEMLOCK raised (CAP_SYS_RESOURCE), which is not permitted here: containers run without a device allow-list; only the default device nodes are created');
+  const deviceOk = record.options.cgroups !== 'disabled' && deviceCgroupUsable(undefined, limits);
+  if (!deviceOk && record.options.cgroups !== 'disabled') warnOnce('the device cgroup filter needs RLIMIT_MEMLOCK raised (CAP_SYS_RESOURCE), which is not permitted here: containers run without a device allow-list; only the default device nodes are created');
   const seccompOpt = record.options.seccompProfile;
   let seccompProfile: HostFacts['seccompProfile'];
   if (seccompOpt !== 'unconfined') {
@@ -89,7 +102,7 @@ function resolveDevices(record: ContainerRecord): ResolvedDevice[] {
 export interface PreparedBundle { bundle: string; spec: OciSpec; network: ContainerNetworkResult; warnings: string[] }
 
 /** Each step records itself in `state` before it acts, so cleanupRuntime can undo after a crash. */
-export async function prepareBundle(paths: StoragePaths, record: ContainerRecord, state: RunState): Promise<PreparedBundle> {
+export async function prepareBundle(paths: StoragePaths, record: ContainerRecord, state: RunState, o: { terminal?: boolean } = {}): Promise<PreparedBundle> {
   const dir = containerDir(paths, record.id);
   const runDir = containerRunDir(paths, record.id);
   fs.mkdirSync(runDir, { recursive: true });
@@ -112,21 +125,28 @@ export async function prepareBundle(paths: StoragePaths, record: ContainerRecord
   const mode = networkModeOf(paths, record);
   const ports = publishedPorts(record);
 
+  if (paths.userns) await cgroupViewInUserNamespace();
   state.mounted = true;
   writeState(paths, record.id, state);
-  const rootfs = await mountRootfs(dir, record.image.layerDirs);
+  const rootfs = await mountRootfs(dir, record.image.layerDirs, { volatile: record.options.rm, rootless: paths.rootless });
 
   const hostname = record.options.hostname ?? (mode.kind === 'host' ? fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : record.id.slice(0, 12));
-  state.networkSetUp = true;
-  writeState(paths, record.id, state);
-  const network = await setupContainerNetwork(paths, {
+  const networkRequest = {
     containerId: record.id, containerName: record.name, mode, ports, hostname,
     dns: record.options.dns, dnsSearch: record.options.dnsSearch, dnsOptions: record.options.dnsOptions, addHosts: record.options.addHosts,
-  });
+  };
+  let network: ContainerNetworkResult;
+  if (privateNetns(paths, record, mode)) {
+    network = privateNoneResult(networkRequest);   // nothing to undo: no marker, no state write
+  } else {
+    state.networkSetUp = true;
+    writeState(paths, record.id, state);
+    network = await setupContainerNetwork(paths, networkRequest);
+  }
   state.netnsPath = network.netnsPath;
   state.ports = network.ports;
   state.ips = network.ips;
-  writeState(paths, record.id, state);
+  if (state.networkSetUp) writeState(paths, record.id, state);
 
   const etc = writeEtcFiles(runDir, {
     hostname, hostsFile: network.hostsFile, resolvConf: network.resolvConf,
@@ -141,7 +161,7 @@ export async function prepareBundle(paths: StoragePaths, record: ContainerRecord
   const { spec, warnings } = buildOciConfig({
     record, rootfs, user, hostname, etc,
     network: network.netnsPath ? { kind: 'path', path: network.netnsPath } : mode.kind === 'host' ? { kind: 'host' } : { kind: 'none' },
-    cgroupsPath, initBinary: record.options.init ? CATATONIT : undefined, devices, volumes, tzFile, host,
+    cgroupsPath, initBinary: record.options.init ? CATATONIT : undefined, devices, volumes, tzFile, host, terminal: o.terminal, rootless: paths.rootless,
   });
   for (const w of warnings) warnOnce(w);
 

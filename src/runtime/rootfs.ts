@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runProc } from './proc.js';
 import { RuntimeError } from '../errors/index.js';
+import { kernelRelease } from './host.js';
 
 export interface RootfsDirs { upper: string; work: string; merged: string; empty: string }
 
@@ -27,16 +28,37 @@ function unescapeMountPath(p: string): string {
   return p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-export async function mountRootfs(containerDir: string, layerDirs: string[]): Promise<string> {
+/** overlayfs' `volatile` option: Linux 5.10 and later. */
+export function overlayVolatileSupported(release: string = kernelRelease()): boolean {
+  const [major, minor] = release.split('.').map((n) => parseInt(n, 10));
+  return major > 5 || (major === 5 && minor >= 10);
+}
+
+/**
+ * `rootless` (inside berth's user namespace): overlay's own markers are user.* xattrs (`userxattr`),
+ * as the layers were written.
+ * `volatile` (for --rm containers, as Podman does): the overlay skips every sync, so its unmount
+ * does not flush the whole upper file system (tens of ms when the disk is busy). A crash then may
+ * lose the upper dir's recent writes, which a --rm container throws away anyway. overlayfs refuses
+ * to mount a work dir that a volatile mount used until it is emptied (a `create --rm` container
+ * started twice), so it is emptied first.
+ */
+export interface RootfsMountOptions { volatile?: boolean; rootless?: boolean }
+
+export async function mountRootfs(containerDir: string, layerDirs: string[], mountOptions: RootfsMountOptions = {}): Promise<string> {
   const d = rootfsDirs(containerDir);
-  for (const dir of [d.upper, d.work, d.merged]) fs.mkdirSync(dir, { recursive: true });
   if (isMounted(d.merged)) return d.merged;
+  // overlayfs leaves work/work/incompat/volatile behind a volatile mount, even a cleanly unmounted one
+  if (fs.existsSync(path.join(d.work, 'work', 'incompat'))) fs.rmSync(d.work, { recursive: true, force: true });
+  for (const dir of [d.upper, d.work, d.merged]) fs.mkdirSync(dir, { recursive: true });
   let lower = [...layerDirs].reverse();      // overlay wants the top layer first
   if (lower.length === 0) { fs.mkdirSync(d.empty, { recursive: true }); lower = [d.empty]; }
   for (const l of lower) {
     if (/[:,]/.test(l)) throw new RuntimeError('rootfs', `layer path ${l} contains ':' or ',' which overlay cannot take`, { context: { file: l } });
   }
-  const options = `lowerdir=${lower.join(':')},upperdir=${d.upper},workdir=${d.work}`;
+  const volatile = mountOptions.volatile && overlayVolatileSupported() ? ',volatile' : '';
+  const userxattr = mountOptions.rootless ? ',userxattr' : '';
+  const options = `lowerdir=${lower.join(':')},upperdir=${d.upper},workdir=${d.work}${volatile}${userxattr}`;
   if (options.length > 4000) throw new RuntimeError('rootfs', `too many layers for one overlay mount (${lower.length})`, { context: { layers: lower.length } });
   const result = await runProc('mount', ['-t', 'overlay', 'overlay', '-o', options, d.merged]);
   if (result.exitCode !== 0) {

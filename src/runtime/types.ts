@@ -31,13 +31,24 @@ export interface RuntimeImage {
 }
 
 export interface BindMount { kind: 'bind'; source: string; destination: string; options: string[] }
-export interface VolumeMount { kind: 'volume'; name: string; destination: string; options: string[] }
+/** `anonymous`: made for this container (-v /path, the image's Volumes); removed with `rm -v` and `--rm`. */
+export interface VolumeMount { kind: 'volume'; name: string; destination: string; options: string[]; anonymous?: boolean }
 export interface TmpfsMount { kind: 'tmpfs'; destination: string; options: string[] }
 export type MountRequest = BindMount | VolumeMount | TmpfsMount;
 
 export interface Ulimit { name: string; soft: number; hard: number }
 export interface DeviceRequest { hostPath: string; containerPath: string; permissions: string }
-export interface HealthCheck { test: string[]; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number }
+export type HealthOnFailure = 'none' | 'kill' | 'restart' | 'stop';
+/** --health-*: intervalMs 0 means "disable" (checks only when asked: `berth healthcheck run`). */
+export interface HealthCheck {
+  test: string[]; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number; onFailure?: HealthOnFailure;
+  maxLogCount?: number;        // log entries kept (0: all); Podman's default 5
+  maxLogSize?: number;         // characters of output kept per entry (0: all); Podman's default 500
+  logDestination?: string;     // 'local' (default), or a directory that also gets <id>-healthcheck.log
+  startup?: StartupHealthCheck;
+}
+/** --health-startup-*: gates the regular check until it passed `success` times (0: once); `retries` failures (0: never) restart the container. */
+export interface StartupHealthCheck { test: string[]; intervalMs: number; timeoutMs: number; retries: number; success: number }
 
 export type SdNotifyMode = 'conmon' | 'container' | 'healthy' | 'ignore';
 export type CgroupsMode = 'enabled' | 'disabled' | 'no-conmon' | 'split';
@@ -84,6 +95,10 @@ export interface ContainerOptions {
   cgroups: CgroupsMode;
   logDriver: string;
   rm: boolean;
+  /** -t: a terminal for the process when run in the foreground (see launch.ts). */
+  tty?: boolean;
+  /** -i: with -t, what is typed goes to the process's terminal. */
+  interactive?: boolean;
   systemdUnit?: string;        // PODMAN_SYSTEMD_UNIT when started by a generated unit
   pod?: string;                // id of the pod this container belongs to (src/pod); informational for the runtime
   joinNamespaces?: Partial<Record<'ipc' | 'uts' | 'pid', string>>;  // join these existing namespaces (ns file paths, e.g. a pod's) instead of new ones

@@ -1,75 +1,92 @@
 /**
  * The flags `run` and `create` share (Podman's spelling), and their translation into the
  * runtime's ContainerOptions. One place, so the two commands always agree.
- * Accepted and ignored, because harmless here: -i/--interactive (stdin is always passed in the
- * foreground), -t/--tty for run (no console allocated; output is the same stream),
+ * Accepted and ignored, because harmless here: -i/--interactive without -t (stdin is always
+ * passed in the foreground; with -t it decides whether typed input reaches the pty), -t/--tty in the background (-d: no console is kept; a foreground run gets one),
  * --systemd (berth does not set up systemd-in-container mounts), --userns (only the host
  * user namespace), --log-opt; --log-driver accepts journald|passthrough|k8s-file|none and
  * changes nothing (under systemd output always goes to the journal, otherwise to ctr.log).
  */
 import fs from 'node:fs';
 import type { Argv } from 'yargs';
-import { parseWithTrailingCommand } from './argv-split.js';
+import { commandTokens, GLOBALS_AMONG_FLAGS } from './argv-split.js';
+import { OptionIndex, registerOptions, splitTokens, type OptionSpec } from '../option-table.js';
 import { UsageError } from '../../errors/index.js';
 import { resolveStoragePaths, type StoragePaths } from '../../paths/index.js';
 import { flagValues, normalizeCapability, parseSignal, type ContainerOptions, type HealthCheck } from '../../runtime/index.js';
 
 const list = { type: 'string', array: true } as const;
 
-export function containerFlags<T>(y: Argv<T>) {
-  return y
-    .option('name', { type: 'string', describe: 'Container name' })
-    .option('replace', { type: 'boolean', default: false, describe: 'Replace an existing container of the same name' })
-    .option('rm', { type: 'boolean', default: false, describe: 'Remove the container when it exits' })
-    .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'Run in the background, print the ID' })
-    .option('cidfile', { type: 'string', describe: 'Write the container ID to this file' })
-    .option('env', { alias: 'e', ...list, describe: 'NAME=VALUE (or NAME: from the environment)' })
-    .option('env-file', { ...list, describe: 'File of NAME=VALUE lines' })
-    .option('env-host', { type: 'boolean', default: false, describe: 'Pass the whole environment' })
-    .option('label', { alias: 'l', ...list, describe: 'KEY=VALUE metadata' })
-    .option('annotation', { ...list, describe: 'KEY=VALUE OCI annotation' })
-    .option('user', { alias: 'u', type: 'string', describe: 'USER[:GROUP], names from the image' })
-    .option('group-add', { ...list, describe: 'Additional group (name or gid)' })
-    .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory' })
-    .option('entrypoint', { type: 'string', describe: 'Entrypoint (a string or a JSON array)' })
-    .option('read-only', { type: 'boolean', default: false, describe: 'Read-only root file system' })
-    .option('read-only-tmpfs', { type: 'boolean', default: true, describe: 'With --read-only: tmpfs on /run, /tmp, /var/tmp' })
-    .option('tmpfs', { ...list, describe: 'PATH[:OPTIONS] tmpfs mount' })
-    .option('volume', { alias: 'v', ...list, describe: 'SOURCE:DEST[:OPTIONS]' })
-    .option('mount', { ...list, describe: 'type=bind|volume|tmpfs,source=…,target=…' })
-    .option('cap-add', { ...list, describe: 'Add a capability' })
-    .option('cap-drop', { ...list, describe: 'Drop a capability' })
-    .option('security-opt', { ...list, describe: 'no-new-privileges, seccomp=unconfined|PATH, label=disable' })
-    .option('hostname', { alias: 'h', type: 'string', describe: 'Container host name' })
-    .option('ulimit', { ...list, describe: 'TYPE=SOFT[:HARD]' })
-    .option('sysctl', { ...list, describe: 'NAME=VALUE' })
-    .option('init', { type: 'boolean', default: false, describe: 'Run catatonit as PID 1 (forwards signals, reaps zombies)' })
-    .option('stop-signal', { type: 'string', describe: 'Signal that stops the container' })
-    .option('stop-timeout', { type: 'string', describe: 'Seconds to wait before SIGKILL' })
-    .option('pull', { type: 'string', default: 'missing', describe: 'always|missing|never|newer' })
-    .option('device', { ...list, describe: 'HOST[:CONTAINER][:rwm]' })
-    .option('shm-size', { type: 'string', describe: 'Size of /dev/shm' })
-    .option('memory', { alias: 'm', type: 'string', describe: 'Memory limit' })
-    .option('pids-limit', { type: 'string', describe: 'Process limit (0 or -1: none)' })
-    .option('tz', { type: 'string', describe: 'Time zone (e.g. Europe/Paris, local)' })
-    .option('health-cmd', { type: 'string', describe: 'Health check command (shell, or JSON array)' })
-    .option('health-interval', { type: 'string', default: '30s' })
-    .option('health-timeout', { type: 'string', default: '30s' })
-    .option('health-retries', { type: 'string', default: '3' })
-    .option('health-start-period', { type: 'string', default: '0s' })
-    .option('network', { alias: 'net', ...list, describe: 'bridge, NAME, host, none, container:NAME, ns:PATH' })
-    .option('publish', { alias: 'p', ...list, describe: '[IP:][HOST:]CONTAINER[/PROTO]' })
-    .option('dns', list).option('dns-search', list).option('dns-option', list).option('add-host', list)
-    .option('sdnotify', { type: 'string', default: 'conmon', describe: 'conmon (berth names the container to systemd), container, healthy, ignore' })
-    .option('cgroups', { type: 'string', default: 'enabled', describe: 'enabled, split (child of the caller\'s cgroup), disabled' })
-    .option('log-driver', { type: 'string', default: 'journald' })
-    .option('log-opt', list)
-    .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'Accepted; stdin is passed in the foreground' })
-    .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'Accepted; no terminal is allocated' })
-    .option('systemd', { type: 'string', describe: 'Accepted and ignored' })
-    .option('userns', { type: 'string', describe: 'Accepted: only the host user namespace is supported' })
-    .option('pod', { type: 'string', describe: 'Join this pod (its network, IPC and UTS namespaces and volumes)' })
-    .option('pod-id-file', { type: 'string', describe: 'Join the pod whose ID is in this file' });
+/** `run` and `create`'s flags, in the order `--help` lists them. */
+export const CONTAINER_OPTIONS: OptionSpec[] = [
+  { name: 'name', type: 'string', describe: 'Container name' },
+  { name: 'replace', type: 'boolean', default: false, describe: 'Replace an existing container of the same name' },
+  { name: 'rm', type: 'boolean', default: false, describe: 'Remove the container when it exits' },
+  { name: 'detach', aliases: ['d'], type: 'boolean', default: false, describe: 'Run in the background, print the ID' },
+  { name: 'cidfile', type: 'string', describe: 'Write the container ID to this file' },
+  { name: 'env', aliases: ['e'], ...list, describe: 'NAME=VALUE (or NAME: from the environment)' },
+  { name: 'env-file', ...list, describe: 'File of NAME=VALUE lines' },
+  { name: 'env-host', type: 'boolean', default: false, describe: 'Pass the whole environment' },
+  { name: 'label', aliases: ['l'], ...list, describe: 'KEY=VALUE metadata' },
+  { name: 'annotation', ...list, describe: 'KEY=VALUE OCI annotation' },
+  { name: 'user', aliases: ['u'], type: 'string', describe: 'USER[:GROUP], names from the image' },
+  { name: 'group-add', ...list, describe: 'Additional group (name or gid)' },
+  { name: 'workdir', aliases: ['w'], type: 'string', describe: 'Working directory' },
+  { name: 'entrypoint', type: 'string', describe: 'Entrypoint (a string or a JSON array)' },
+  { name: 'read-only', type: 'boolean', default: false, describe: 'Read-only root file system' },
+  { name: 'read-only-tmpfs', type: 'boolean', default: true, describe: 'With --read-only: tmpfs on /run, /tmp, /var/tmp' },
+  { name: 'tmpfs', ...list, describe: 'PATH[:OPTIONS] tmpfs mount' },
+  { name: 'volume', aliases: ['v'], ...list, describe: 'SOURCE:DEST[:OPTIONS]' },
+  { name: 'mount', ...list, describe: 'type=bind|volume|tmpfs,source=…,target=…' },
+  { name: 'cap-add', ...list, describe: 'Add a capability' },
+  { name: 'cap-drop', ...list, describe: 'Drop a capability' },
+  { name: 'security-opt', ...list, describe: 'no-new-privileges, seccomp=unconfined|PATH, label=disable' },
+  { name: 'hostname', aliases: ['h'], type: 'string', describe: 'Container host name' },
+  { name: 'ulimit', ...list, describe: 'TYPE=SOFT[:HARD]' },
+  { name: 'sysctl', ...list, describe: 'NAME=VALUE' },
+  { name: 'init', type: 'boolean', default: false, describe: 'Run catatonit as PID 1 (forwards signals, reaps zombies)' },
+  { name: 'stop-signal', type: 'string', describe: 'Signal that stops the container' },
+  { name: 'stop-timeout', type: 'string', describe: 'Seconds to wait before SIGKILL' },
+  { name: 'pull', type: 'string', default: 'missing', describe: 'always|missing|never|newer' },
+  { name: 'device', ...list, describe: 'HOST[:CONTAINER][:rwm]' },
+  { name: 'shm-size', type: 'string', describe: 'Size of /dev/shm' },
+  { name: 'memory', aliases: ['m'], type: 'string', describe: 'Memory limit' },
+  { name: 'pids-limit', type: 'string', describe: 'Process limit (0 or -1: none)' },
+  { name: 'tz', type: 'string', describe: 'Time zone (e.g. Europe/Paris, local)' },
+  { name: 'health-cmd', type: 'string', describe: 'Health check command (shell, or JSON array)' },
+  { name: 'health-interval', type: 'string', default: '30s' },
+  { name: 'health-timeout', type: 'string', default: '30s' },
+  { name: 'health-retries', type: 'string', default: '3' },
+  { name: 'health-start-period', type: 'string', default: '0s' },
+  { name: 'health-on-failure', type: 'string', default: 'none', describe: 'none, kill, restart, stop' },
+  { name: 'health-log-destination', type: 'string', describe: 'local, or a directory' },
+  { name: 'health-max-log-count', type: 'string', describe: 'Health log entries kept (0: all)' },
+  { name: 'health-max-log-size', type: 'string', describe: 'Characters of output kept per entry (0: all)' },
+  { name: 'health-startup-cmd', type: 'string', describe: 'Startup check: gates the regular health check until it passes' },
+  { name: 'health-startup-interval', type: 'string', default: '30s' },
+  { name: 'health-startup-timeout', type: 'string', default: '30s' },
+  { name: 'health-startup-retries', type: 'string', default: '0', describe: 'Failures before the container is restarted (0: never)' },
+  { name: 'health-startup-success', type: 'string', default: '0', describe: 'Passes needed (0: one)' },
+  { name: 'network', aliases: ['net'], ...list, describe: 'bridge, NAME, host, none, container:NAME, ns:PATH' },
+  { name: 'publish', aliases: ['p'], ...list, describe: '[IP:][HOST:]CONTAINER[/PROTO]' },
+  { name: 'dns', ...list },
+  { name: 'dns-search', ...list },
+  { name: 'dns-option', ...list },
+  { name: 'add-host', ...list },
+  { name: 'sdnotify', type: 'string', default: 'conmon', describe: 'conmon (berth names the container to systemd), container, healthy, ignore' },
+  { name: 'cgroups', type: 'string', default: 'enabled', describe: 'enabled, split (child of the caller\'s cgroup), disabled' },
+  { name: 'log-driver', type: 'string', default: 'journald' },
+  { name: 'log-opt', ...list },
+  { name: 'interactive', aliases: ['i'], type: 'boolean', default: false, describe: 'With -t: what is typed goes to the process (stdin is always passed in the foreground)' },
+  { name: 'tty', aliases: ['t'], type: 'boolean', default: false, describe: 'A terminal for the process (foreground runs)' },
+  { name: 'systemd', type: 'string', describe: 'Accepted and ignored' },
+  { name: 'userns', type: 'string', describe: 'Accepted: only the host user namespace is supported' },
+  { name: 'pod', type: 'string', describe: 'Join this pod (its network, IPC and UTS namespaces and volumes)' },
+  { name: 'pod-id-file', type: 'string', describe: 'Join the pod whose ID is in this file' },
+];
+
+export function containerFlags<T>(y: Argv<T>): Argv<T> {
+  return registerOptions(y, CONTAINER_OPTIONS);
 }
 
 const bad = (flag: string, value: string, why: string): UsageError =>
@@ -92,6 +109,34 @@ function parseCommandList(value: string, flag: string): string[] {
     throw bad(flag, value, 'not a JSON array of strings');
   }
   return v === '' ? [] : [v];
+}
+
+function healthLogFlags(argv: Record<string, unknown>): Pick<HealthCheck, 'maxLogCount' | 'maxLogSize' | 'logDestination'> {
+  const count = argv['health-max-log-count'] as string | undefined;
+  const size = argv['health-max-log-size'] as string | undefined;
+  const destination = argv['health-log-destination'] as string | undefined;
+  if (destination !== undefined && destination !== 'local' && !(destination.startsWith('/') && fs.existsSync(destination))) {
+    throw bad('--health-log-destination', destination, destination === 'events_logger' ? 'events_logger is not supported: use local or a directory' : 'expected local or an existing absolute directory');
+  }
+  return {
+    ...(count === undefined ? {} : { maxLogCount: flagValues.parseIntFlag(count, '--health-max-log-count', 0) }),
+    ...(size === undefined ? {} : { maxLogSize: flagValues.parseIntFlag(size, '--health-max-log-size', 0) }),
+    ...(destination === undefined ? {} : { logDestination: destination }),
+  };
+}
+
+function startupHealthFlags(argv: Record<string, unknown>): Pick<HealthCheck, 'startup'> {
+  const cmd = argv['health-startup-cmd'] as string | undefined;
+  if (cmd === undefined || cmd === 'none') return {};
+  return {
+    startup: {
+      test: cmd.trim().startsWith('[') ? parseCommandList(cmd, '--health-startup-cmd') : ['CMD-SHELL', cmd],
+      intervalMs: argv['health-startup-interval'] === 'disable' ? 0 : flagValues.parseDuration(String(argv['health-startup-interval'] ?? '30s'), '--health-startup-interval'),
+      timeoutMs: flagValues.parseDuration(String(argv['health-startup-timeout'] ?? '30s'), '--health-startup-timeout'),
+      retries: flagValues.parseIntFlag(String(argv['health-startup-retries'] ?? '0'), '--health-startup-retries', 0),
+      success: flagValues.parseIntFlag(String(argv['health-startup-success'] ?? '0'), '--health-startup-success', 0),
+    },
+  };
 }
 
 export interface ParsedRun { options: ContainerOptions; image: string; pull: 'always' | 'missing' | 'never' | 'newer'; detach: boolean; cidfile?: string; replace: boolean; paths: StoragePaths; pod?: { pod?: string; podIdFile?: string } }
@@ -119,9 +164,18 @@ export function helpBeforeImage(tokens: string[]): boolean {
   return false;
 }
 
+let containerIndex: OptionIndex | undefined;
+
+/** From yargs (argv['--'] holds the raw tokens, see argv-split.ts). */
 export async function parseRunCommandLine(argv: Record<string, unknown>, commandName: string, env: NodeJS.ProcessEnv = process.env): Promise<ParsedRun> {
-  const { args, positional, command } = await parseWithTrailingCommand(argv, commandName, (y) => containerFlags(y) as unknown as Argv, 1);
-  return parseRunArgs({ ...args, image: positional[0], command }, env);
+  return parseRunTokens(commandTokens(argv, commandName), argv, env);
+}
+
+/** `[flags] IMAGE [COMMAND...]` (the tokens after `run`/`create`); `globals`: --root/--runroot given before the command. */
+export function parseRunTokens(tokens: string[], globals: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): ParsedRun {
+  containerIndex ??= new OptionIndex([...CONTAINER_OPTIONS, ...GLOBALS_AMONG_FLAGS]);
+  const { values, positional, rest } = splitTokens(tokens, containerIndex, 1);
+  return parseRunArgs({ ...globals, ...values, image: positional[0], command: rest }, env);
 }
 
 export function parseRunArgs(argv: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): ParsedRun {
@@ -160,11 +214,16 @@ export function parseRunArgs(argv: Record<string, unknown>, env: NodeJS.ProcessE
     const cmd = hc.trim().startsWith('[') ? parseCommandList(hc, '--health-cmd') : ['CMD-SHELL', hc];
     healthCheck = {
       test: cmd,
-      intervalMs: flagValues.parseDuration(String(argv['health-interval']), '--health-interval'),
+      intervalMs: argv['health-interval'] === 'disable' ? 0 : flagValues.parseDuration(String(argv['health-interval']), '--health-interval'),
       timeoutMs: flagValues.parseDuration(String(argv['health-timeout']), '--health-timeout'),
       retries: flagValues.parseIntFlag(String(argv['health-retries']), '--health-retries', 0),
       startPeriodMs: flagValues.parseDuration(String(argv['health-start-period']), '--health-start-period'),
+      onFailure: oneOf('--health-on-failure', String(argv['health-on-failure'] ?? 'none'), ['none', 'kill', 'restart', 'stop'] as const),
+      ...healthLogFlags(argv),
+      ...startupHealthFlags(argv),
     };
+  } else if (argv['health-startup-cmd'] !== undefined) {
+    throw bad('--health-startup-cmd', String(argv['health-startup-cmd']), 'a startup health check needs --health-cmd');
   }
   const sdnotify = oneOf('--sdnotify', String(argv.sdnotify), ['conmon', 'container', 'healthy', 'ignore'] as const);
   if (sdnotify === 'healthy' && !healthCheck) throw bad('--sdnotify', 'healthy', 'needs --health-cmd');
@@ -215,6 +274,8 @@ export function parseRunArgs(argv: Record<string, unknown>, env: NodeJS.ProcessE
     cgroups: oneOf('--cgroups', String(argv.cgroups), ['enabled', 'disabled', 'no-conmon', 'split'] as const),
     logDriver,
     rm: Boolean(argv.rm),
+    tty: Boolean(argv.tty) || undefined,
+    interactive: Boolean(argv.interactive) || undefined,
     systemdUnit: env.PODMAN_SYSTEMD_UNIT || undefined,
   };
   for (const c of options.capAdd) normalizeCapability(c);

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import { RuntimeError } from '../../errors/index.js';
 import { resolveStoragePaths, type StoragePaths } from '../../paths/index.js';
-import { requireRecord, sdNotifyProgress, type ContainerRecord, type RuntimeImage } from '../../runtime/index.js';
+import { requireRecord, sdNotify, type ContainerRecord, type RuntimeImage } from '../../runtime/index.js';
+import { systemdPullProgress } from './pull-status.js';
 
 export function pathsOf(argv: Record<string, unknown>): StoragePaths {
   return resolveStoragePaths({ root: argv.root as string | undefined, runroot: argv.runroot as string | undefined });
@@ -19,24 +20,19 @@ interface ImageModule {
 
 /**
  * Resolve and (per policy) pull the image. Under systemd a pull can outlast TimeoutStartSec:
- * every few seconds berth extends the start timeout (EXTEND_TIMEOUT_USEC) and shows progress
- * in `systemctl status` (STATUS=).
+ * while bytes arrive berth extends the start timeout (EXTEND_TIMEOUT_USEC) and shows progress
+ * in `systemctl status` (STATUS=); see pull-status.ts. Sent with systemd-notify's barrier: a
+ * datagram whose sender has exited before systemd reads it cannot be attributed to the unit and
+ * is dropped, and a dropped extension would fail the start.
  */
 export async function resolveImage(reference: string, policy: string, paths: StoragePaths): Promise<RuntimeImage> {
   const mod = (await import('../../image/index.js')) as unknown as ImageModule;
-  let lastSent = 0;
-  let pending: Promise<void> = Promise.resolve();
   const underSystemd = Boolean(process.env.NOTIFY_SOCKET);
-  const onProgress = underSystemd ? (e: { phase: string; message: string }) => {
-    const now = Date.now();
-    if (now - lastSent < 2000 && e.phase !== 'done') return;
-    lastSent = now;
-    pending = pending.then(() => sdNotifyProgress([`STATUS=${e.message.replace(/\n/g, ' ')}`, 'EXTEND_TIMEOUT_USEC=30000000']));
-  } : undefined;
+  const progress = underSystemd ? systemdPullProgress(reference, (assignments) => sdNotify(assignments)) : undefined;
   try {
-    return await mod.ensureImage(reference, { paths, policy, quiet: underSystemd, onProgress });
+    return await mod.ensureImage(reference, { paths, policy, quiet: underSystemd, onProgress: progress?.onProgress });
   } finally {
-    await pending;
+    await progress?.flush();
   }
 }
 

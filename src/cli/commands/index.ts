@@ -39,6 +39,7 @@ export const commandTable: CommandEntry[] = [
   { name: 'volume', load: async () => (await import('./volume.js')).volumeCommand },
   { name: 'port', load: async () => (await import('./port.js')).portCommand },
   { name: 'pod', load: async () => (await import('./pod.js')).podCommand },
+  { name: 'healthcheck', load: async () => (await import('./healthcheck.js')).healthcheckCommand },
 ];
 
 /** Every command module, loaded (for `berth --help` and words that name no command). */

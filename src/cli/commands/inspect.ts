@@ -3,11 +3,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { RuntimeError } from '../../errors/index.js';
-import { containerDir, containerRunDir, findRecord, readState, type ContainerRecord, type RunState } from '../../runtime/index.js';
+import { containerDir, containerRunDir, findRecord, readHealth, readState, type ContainerRecord, type RunState } from '../../runtime/index.js';
 import { pathsOf } from './container-support.js';
 import { renderTemplate } from './network-volume-support.js';
 import { commandOf } from './ps.js';
 import type { StoragePaths } from '../../paths/index.js';
+
+/** State.Health as Podman shows it (and State.Healthcheck, its older name); empty status before a first start. */
+function healthView(paths: StoragePaths, record: ContainerRecord): Record<string, unknown> {
+  if (!record.options.healthCheck) return {};
+  const stored = readHealth(paths, record.id);
+  const health = { Status: stored?.Status ?? '', FailingStreak: stored?.FailingStreak ?? 0, Log: stored?.Log ?? [] };
+  return { Health: health, Healthcheck: health };
+}
 
 export function inspectView(paths: StoragePaths, record: ContainerRecord, state: RunState): Record<string, unknown> {
   let spec: { process?: { args?: string[]; env?: string[]; user?: unknown }; mounts?: unknown[] } = {};
@@ -24,6 +32,7 @@ export function inspectView(paths: StoragePaths, record: ContainerRecord, state:
       Status: state.status, Running: state.status === 'running', Paused: false, Restarting: false, OOMKilled: false, Dead: false,
       Pid: state.status === 'running' ? state.pid ?? 0 : 0, ExitCode: state.exitCode ?? 0,
       StartedAt: state.startedAt ?? '0001-01-01T00:00:00Z', FinishedAt: state.finishedAt ?? '0001-01-01T00:00:00Z',
+      ...healthView(paths, record),
     },
     Image: record.image.id,
     ImageName: record.image.name,
@@ -46,7 +55,16 @@ export function inspectView(paths: StoragePaths, record: ContainerRecord, state:
       Annotations: o.annotations,
       StopSignal: record.stopSignal,
       StopTimeout: record.stopTimeout,
-      Healthcheck: o.healthCheck ? { Test: o.healthCheck.test } : undefined,
+      // Podman's units: nanoseconds.
+      Healthcheck: o.healthCheck ? {
+        Test: o.healthCheck.test, Interval: o.healthCheck.intervalMs * 1e6, Timeout: o.healthCheck.timeoutMs * 1e6,
+        Retries: o.healthCheck.retries, StartPeriod: o.healthCheck.startPeriodMs * 1e6,
+      } : undefined,
+      HealthcheckOnFailureAction: o.healthCheck ? o.healthCheck.onFailure ?? 'none' : undefined,
+      StartupHealthCheck: o.healthCheck?.startup ? {
+        Test: o.healthCheck.startup.test, Interval: o.healthCheck.startup.intervalMs * 1e6, Timeout: o.healthCheck.startup.timeoutMs * 1e6,
+        Retries: o.healthCheck.startup.retries, Successes: o.healthCheck.startup.success,
+      } : undefined,
       SystemdMode: false,
       CreateCommand: undefined,
     },

@@ -1,8 +1,16 @@
 /** `berth ps [-a] [-q] [--no-trunc] [--format json|TEMPLATE]`: Podman's columns. */
 import type { Argv, CommandModule } from 'yargs';
-import { listRecords, readState, type ContainerRecord, type RunState } from '../../runtime/index.js';
+import { listRecords, readHealth, readState, type ContainerRecord, type RunState } from '../../runtime/index.js';
+import type { StoragePaths } from '../../paths/index.js';
 import { humanDuration, pathsOf, printTable } from './container-support.js';
 import { renderTemplate } from './network-volume-support.js';
+
+/** "Up 5 seconds (healthy)": the health status of a running container with a health check, as Podman shows it. */
+function healthSuffix(paths: StoragePaths, record: ContainerRecord, state: RunState): string {
+  if (state.status !== 'running' || !record.options.healthCheck) return '';
+  const status = readHealth(paths, record.id)?.Status;
+  return status ? ` (${status})` : '';
+}
 
 function statusText(state: RunState, now: number): string {
   if (state.status === 'running') return `Up ${humanDuration(now - Date.parse(state.startedAt ?? new Date(now).toISOString()))}`;
@@ -31,7 +39,7 @@ export function commandOf(record: ContainerRecord): string[] {
 }
 
 /** The fields of `ps --format json` (Podman's names). */
-export function psJson(record: ContainerRecord, state: RunState): Record<string, unknown> {
+export function psJson(record: ContainerRecord, state: RunState, health = ''): Record<string, unknown> {
   return {
     Id: record.id,
     Names: [record.name],
@@ -41,7 +49,7 @@ export function psJson(record: ContainerRecord, state: RunState): Record<string,
     Created: Math.floor(Date.parse(record.created) / 1000),
     CreatedAt: record.created,
     State: state.status,
-    Status: statusText(state, Date.now()),
+    Status: statusText(state, Date.now()) + health,
     Exited: state.status === 'exited',
     ExitCode: state.exitCode ?? 0,
     ExitedAt: state.finishedAt ? Math.floor(Date.parse(state.finishedAt) / 1000) : 0,
@@ -80,10 +88,10 @@ export const psCommand: CommandModule<object, Record<string, unknown>> = {
     const id = (r: ContainerRecord): string => (argv['no-trunc'] ? r.id : r.id.slice(0, 12));
     if (argv.quiet) { process.stdout.write(rows.map((x) => `${id(x.record)}\n`).join('')); return; }
     const format = argv.format as string | undefined;
-    if (format === 'json') { process.stdout.write(`${JSON.stringify(rows.map((x) => psJson(x.record, x.state)), null, 2)}\n`); return; }
+    if (format === 'json') { process.stdout.write(`${JSON.stringify(rows.map((x) => psJson(x.record, x.state, healthSuffix(paths, x.record, x.state))), null, 2)}\n`); return; }
     if (format) {
       for (const x of rows) {
-        const view = { ...psJson(x.record, x.state), ID: id(x.record), Names: x.record.name };
+        const view = { ...psJson(x.record, x.state, healthSuffix(paths, x.record, x.state)), ID: id(x.record), Names: x.record.name };
         process.stdout.write(`${renderTemplate(format, view)}\n`);
       }
       return;
@@ -92,7 +100,7 @@ export const psCommand: CommandModule<object, Record<string, unknown>> = {
     for (const { record, state } of rows) {
       const cmd = commandOf(record).join(' ');
       table.push([id(record), record.image.name, argv['no-trunc'] || cmd.length <= 20 ? cmd : `${cmd.slice(0, 17)}...`,
-        `${humanDuration(now - Date.parse(record.created))} ago`, statusText(state, now), portsText(state), record.name]);
+        `${humanDuration(now - Date.parse(record.created))} ago`, statusText(state, now) + healthSuffix(paths, record, state), portsText(state), record.name]);
     }
     process.stdout.write(printTable(table));
   },

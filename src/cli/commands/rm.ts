@@ -9,17 +9,21 @@ import { RuntimeError } from '../../errors/index.js';
 import { findRecord, flagValues, listRecords, removeContainer } from '../../runtime/index.js';
 import { pathsOf, targetsOf } from './container-support.js';
 import { podExitPolicy } from './pod-support.js';
+import { registerOptions, type OptionSpec } from '../option-table.js';
+
+export const RM_OPTIONS: OptionSpec[] = [
+  { name: 'force', aliases: ['f'], type: 'boolean', default: false, describe: 'Stop running containers first' },
+  { name: 'ignore', aliases: ['i'], type: 'boolean', default: false, describe: 'Ignore missing containers' },
+  { name: 'volumes', aliases: ['v'], type: 'boolean', default: false, describe: 'Remove the containers\' anonymous volumes too' },
+  { name: 'all', aliases: ['a'], type: 'boolean', default: false },
+  { name: 'time', aliases: ['t'], type: 'string' },
+  { name: 'cidfile', type: 'string', array: true },
+];
 
 export const rmCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'rm [containers..]',
   describe: 'Remove one or more containers',
-  builder: (y: Argv) => y
-    .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'Stop running containers first' })
-    .option('ignore', { alias: 'i', type: 'boolean', default: false, describe: 'Ignore missing containers' })
-    .option('volumes', { alias: 'v', type: 'boolean', default: false, describe: 'Remove anonymous volumes (none are created by berth)' })
-    .option('all', { alias: 'a', type: 'boolean', default: false })
-    .option('time', { alias: 't', type: 'string' })
-    .option('cidfile', { type: 'string', array: true }),
+  builder: (y: Argv) => registerOptions(y, RM_OPTIONS),
   handler: async (argv) => {
     const paths = pathsOf(argv);
     const timeout = argv.time === undefined ? undefined : flagValues.parseIntFlag(String(argv.time), '--time', 0);
@@ -33,7 +37,7 @@ export const rmCommand: CommandModule<object, Record<string, unknown>> = {
         continue;
       }
       try {
-        await removeContainer(paths, record, { force: Boolean(argv.force), timeout });
+        await removeContainer(paths, record, { force: Boolean(argv.force), timeout, volumes: Boolean(argv.volumes) });
         process.stdout.write(`${record.id}\n`);
         await podExitPolicy(paths, record);
       } catch (error) { failure ??= error; }

@@ -6,14 +6,14 @@
 import fs from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import {
-  createContainer, removeContainer, requireCgroupV2, sdNotify, startContainer, waitHealthy, type ContainerRecord,
+  createContainer, removeContainer, requireCgroupV2, scheduleHealthChecks, sdNotify, startContainer, waitHealthy, type ContainerRecord,
 } from '../../runtime/index.js';
 import { containerCommandBuilder, parseRunCommandLine, type ParsedRun } from './container-flags.js';
 import { resolveImage } from './container-support.js';
 import { joinPod, podExitPolicy } from './pod-support.js';
 
 export async function createFromArgs(parsed: ParsedRun): Promise<ContainerRecord> {
-  if (parsed.options.cgroups !== 'disabled') requireCgroupV2();
+  if (parsed.options.cgroups !== 'disabled' && !parsed.paths.rootless) requireCgroupV2();
   // --pod/--pod-id-file: the pod must exist (checked before any pull); its infra is started.
   const options = parsed.pod ? await joinPod(parsed.paths, parsed.pod, parsed.options) : parsed.options;
   const image = await resolveImage(parsed.image, parsed.pull, parsed.paths);
@@ -22,7 +22,7 @@ export async function createFromArgs(parsed: ParsedRun): Promise<ContainerRecord
     try {
       fs.writeFileSync(parsed.cidfile, record.id);
     } catch (error) {
-      await removeContainer(parsed.paths, record, { force: true });
+      await removeContainer(parsed.paths, record, { force: true, volumes: true });
       throw error;
     }
   }
@@ -30,7 +30,7 @@ export async function createFromArgs(parsed: ParsedRun): Promise<ContainerRecord
 }
 
 async function undoCreate(parsed: ParsedRun, record: ContainerRecord): Promise<void> {
-  await removeContainer(parsed.paths, record, { force: true, timeout: 0 }).catch(() => undefined);
+  await removeContainer(parsed.paths, record, { force: true, timeout: 0, volumes: true }).catch(() => undefined);
   if (parsed.cidfile) fs.rmSync(parsed.cidfile, { force: true });
   await podExitPolicy(parsed.paths, record);
 }
@@ -39,35 +39,38 @@ export const runCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'run [image] [command..]',
   describe: 'Run a command in a new container',
   builder: (y: Argv) => containerCommandBuilder(y),
-  handler: async (argv) => {
-    const parsed = await parseRunCommandLine(argv, 'run');
-    const record = await createFromArgs(parsed);
-    const { paths } = parsed;
-    if (!parsed.detach) {
-      let result;
-      try {
-        result = await startContainer(paths, record, 'foreground');
-      } catch (error) {
-        await undoCreate(parsed, record);
-        throw error;
-      }
-      if (record.options.rm) await undoCreate(parsed, record);
-      process.exitCode = result.exitCode ?? 0;
-      return;
-    }
-    let started;
+  handler: async (argv) => runContainer(await parseRunCommandLine(argv, 'run')),
+};
+
+/** The handler's work, also called by the fast path (src/cli/fast-path.ts). */
+export async function runContainer(parsed: ParsedRun): Promise<void> {
+  const record = await createFromArgs(parsed);
+  const { paths } = parsed;
+  if (!parsed.detach) {
+    let result;
     try {
-      started = await startContainer(paths, record, 'detached');
+      result = await startContainer(paths, record, 'foreground');
     } catch (error) {
       await undoCreate(parsed, record);
       throw error;
     }
-    // MAINPID (and READY for --sdnotify=conmon) went to systemd before the container started (launch.ts).
-    if (started.supervisor === 'systemd' && record.options.sdnotify === 'healthy') {
-      await sdNotify(['STATUS=waiting for the first passing health check']);
-      await waitHealthy(paths, record, record.options.healthCheck!);
-      await sdNotify(['READY=1', 'STATUS=healthy']);
-    }
-    process.stdout.write(`${record.id}\n`);
-  },
-};
+    if (record.options.rm) await undoCreate(parsed, record);
+    process.exitCode = result.exitCode ?? 0;
+    return;
+  }
+  let started;
+  try {
+    started = await startContainer(paths, record, 'detached');
+  } catch (error) {
+    await undoCreate(parsed, record);
+    throw error;
+  }
+  // MAINPID (and READY for --sdnotify=conmon) went to systemd before the container started (launch.ts).
+  if (started.supervisor === 'systemd' && record.options.sdnotify === 'healthy') {
+    await sdNotify(['STATUS=waiting for the first passing health check']);
+    await waitHealthy(paths, record, record.options.healthCheck!);
+    await scheduleHealthChecks(paths, record);
+    await sdNotify(['READY=1', 'STATUS=healthy']);
+  }
+  process.stdout.write(`${record.id}\n`);
+}

@@ -3,12 +3,17 @@ import type { Argv, CommandModule } from 'yargs';
 import { requireRecord, startContainer } from '../../runtime/index.js';
 import { pathsOf } from './container-support.js';
 import { startPodInfraFor } from './pod-support.js';
+import { registerOptions, type OptionSpec } from '../option-table.js';
+
+export const START_OPTIONS: OptionSpec[] = [
+  { name: 'attach', aliases: ['a'], type: 'boolean', default: false, describe: 'Attach stdout/stderr and wait (one container)' },
+  { name: 'interactive', aliases: ['i'], type: 'boolean', default: false },
+];
 
 export const startCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'start <containers..>',
   describe: 'Start one or more containers',
-  builder: (y: Argv) => y.option('attach', { alias: 'a', type: 'boolean', default: false, describe: 'Attach stdout/stderr and wait (one container)' })
-    .option('interactive', { alias: 'i', type: 'boolean', default: false }),
+  builder: (y: Argv) => registerOptions(y, START_OPTIONS),
   handler: async (argv) => {
     const paths = pathsOf(argv);
     for (const name of argv.containers as string[]) {

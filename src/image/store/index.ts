@@ -111,7 +111,9 @@ export class ImageStore {
     await this.withLock('store', () => this.pins.add([layer.digest], [layer.chainId]));
     // Always blob lock, then layer lock (nothing takes them the other way round).
     const result = await this.withLock(`blob-${hex}`, () => this.withLock(`layer-${chainHex}`, () => streamLayerLocked(this.layout, {
-      chainId: layer.chainId, diffId: layer.diffId, digest: layer.digest, size: layer.size, keepOwnership: !this.paths.rootless,
+      chainId: layer.chainId, diffId: layer.diffId, digest: layer.digest, size: layer.size,
+      // As ensureLayers: rootless owners are set inside the user namespace (idmap.ts); overlay xattrs in user.*.
+      keepOwnership: !this.paths.rootless || this.paths.userns === true, rootless: this.paths.rootless,
     }, source)));
     return result.read;
   }
@@ -157,7 +159,9 @@ export class ImageStore {
         }
         options.onLayer?.({ digest: layer.digest, chainId, phase: 'unpacking' });
         dirs[i] = await this.withLock(`layer-${digestHex(chainId)}`, () => ensureLayerLocked(this.layout, {
-          chainId, diffId: diffIds[i]!, digest: layer.digest, blobFile: file, keepOwnership: !this.paths.rootless,
+          chainId, diffId: diffIds[i]!, digest: layer.digest, blobFile: file,
+          // Rootless: owners are set inside the user namespace (idmap.ts); overlay xattrs in user.*.
+          keepOwnership: !this.paths.rootless || this.paths.userns === true, rootless: this.paths.rootless,
         }));
         options.onLayer?.({ digest: layer.digest, chainId, phase: 'ready' });
       }
@@ -304,6 +308,10 @@ export class ImageStore {
 
   /** Read-only overlay of the image's layers; reference-counted. Returns the merged dir. */
   async mountImage(referenceOrId: string): Promise<string> {
+    if (this.paths.rootless) {
+      // The overlay could only be mounted in berth's user namespace, which ends with the command.
+      throw new ImageError('rootless-image-mount', `cannot mount image ${referenceOrId} rootless: the mount would exist only in berth's user namespace and be gone when the command exits (Podman needs "podman unshare" for this too); run it as root`, { context: { image: referenceOrId }, exitCode: 125 });
+    }
     const image = await this.requireImage(referenceOrId);
     await this.layerDirs(image);
     return this.withLock(`mount-${image.id}`, () => mountLayersLocked(this.layout, image.id, image.chainIds, this.paths.rootless));

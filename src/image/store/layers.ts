@@ -46,6 +46,8 @@ export interface UnpackRequest {
   digest: string;
   blobFile: string;
   keepOwnership: boolean;
+  /** Overlay markers in user.* xattrs (mounted with userxattr), as an unprivileged user must. */
+  rootless?: boolean;
 }
 
 /** Call with the layer's lock held. Returns the diff dir. */
@@ -161,7 +163,7 @@ function unpackOptions(request: Omit<UnpackRequest, 'blobFile'>): UnpackOptions 
   return {
     diffId: request.diffId,
     keepOwnership: request.keepOwnership,
-    opaqueXattr: request.keepOwnership ? 'trusted.overlay.opaque' : 'user.overlay.opaque',
+    opaqueXattr: request.keepOwnership && !request.rootless ? 'trusted.overlay.opaque' : 'user.overlay.opaque',
     layer: request.digest,
   };
 }

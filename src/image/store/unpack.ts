@@ -19,6 +19,7 @@ import path from 'node:path';
 import { ImageError } from '../../errors/index.js';
 import { decompressStream, type Compression } from './compression.js';
 import { readTar, type TarEntry } from './tar-reader.js';
+import { chownError } from './idmap.js';
 
 export interface UnpackOptions {
   /** Expected diff ID ("sha256:…"); a mismatch refuses the layer. */
@@ -48,7 +49,7 @@ const OVERRIDE_STAT = 'user.containers.override_stat';
 
 type NodeKind = 'dir' | 'file' | 'symlink' | 'other' | 'whiteout';
 
-interface Meta { uid: number; gid: number; mode: number; mtime: number }
+interface Meta { name: string; uid: number; gid: number; mode: number; mtime: number }
 
 export async function unpackLayerFile(blobFile: string, dest: string, options: UnpackOptions = {}): Promise<UnpackResult> {
   return unpackLayerStream(fs.createReadStream(blobFile, { highWaterMark: 256 * 1024 }), dest, { ...options, layer: options.layer ?? blobFile });
@@ -318,7 +319,7 @@ export class LayerWriter {
         written += chunk.length;
       }
       if (written !== entry.size) throw new Error(`wrote ${written} of ${entry.size} bytes`);
-      if (this.keepOwnership) fs.fchownSync(fd, entry.uid, entry.gid);
+      if (this.keepOwnership) this.setOwner(() => fs.fchownSync(fd, entry.uid, entry.gid), entry);
       fs.fchmodSync(fd, entry.mode);
       fs.futimesSync(fd, entry.mtime, entry.mtime);
     } finally {
@@ -328,9 +329,18 @@ export class LayerWriter {
 
   private applyMeta(abs: string, entry: Meta, kind: 'dir' | 'symlink' | 'other'): void {
     const target = abs === '' ? this.root : abs;
-    if (this.keepOwnership) fs.lchownSync(target, entry.uid, entry.gid);
+    if (this.keepOwnership) this.setOwner(() => fs.lchownSync(target, entry.uid, entry.gid), entry);
     if (kind !== 'symlink') fs.chmodSync(target, entry.mode);
     if (kind !== 'dir') fs.lutimesSync(target, entry.mtime, entry.mtime);
+  }
+
+  /** Rootless (in berth's user namespace) an owner outside the mapping fails: say which entry and range. */
+  private setOwner(chown: () => void, entry: Meta): void {
+    try {
+      chown();
+    } catch (error) {
+      throw chownError(error, entry.name, entry.uid, entry.gid, this.options.layer);
+    }
   }
 
   private refuse(entryName: string, why: string): ImageError {

@@ -92,6 +92,16 @@ test('--init runs catatonit as PID 1; host network has no netns and binds /sys',
   assert.equal(spec.mounts.find((m) => m.destination === '/sys')?.type, 'bind');
   const ns = buildOciConfig(input(record(), { network: { kind: 'path', path: '/run/netns/x' } })).spec;
   assert.deepEqual(ns.linux.namespaces.find((n) => n.type === 'network'), { type: 'network', path: '/run/netns/x' });
+  assert.equal(ns.mounts.find((m) => m.destination === '/sys')?.type, 'sysfs');
+});
+
+test('rootless: sysfs in a new network namespace; /sys bound read-only when joining one', () => {
+  const own = buildOciConfig(input(record(), { rootless: true, network: { kind: 'none' } })).spec;
+  assert.equal(own.mounts.find((m) => m.destination === '/sys')?.type, 'sysfs');
+  const joined = buildOciConfig(input(record(), { rootless: true, network: { kind: 'path', path: '/proc/42/ns/net' } })).spec;
+  const sys = joined.mounts.find((m) => m.destination === '/sys');
+  assert.equal(sys?.type, 'bind');
+  assert.ok(sys?.options.includes('ro'));
 });
 
 test('sysctls, devices, shm size, no-new-privileges, workdir, user, annotations', () => {

@@ -1,0 +1,21 @@
+// Writes <dir>/fast.cache: V8's code cache of <dir>/fast.cjs (bin/build-cli) after a warm-up that
+// parses typical command lines (src/cli/fast-main.ts warmUp: nothing runs, nothing is written),
+// so the functions `berth run` needs are compiled from the cache instead of the source.
+// bin/berth.js loads the bundle through the same loadBundle (same wrapper, so the cache matches).
+'use strict';
+const { mkdtempSync, rmSync, writeFileSync } = require('node:fs');
+const { loadBundle } = require('../generators/code-cache.cjs');
+
+async function main() {
+  const dir = process.argv[2];
+  const { exports, script } = loadBundle(`${dir}/fast.cjs`);
+  const scratch = mkdtempSync('/var/tmp/berth-code-cache-');
+  try {
+    await exports.warmUp(scratch);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  writeFileSync(`${dir}/fast.cache`, script.createCachedData());
+}
+
+main().catch((error) => { process.stderr.write(`bin/cli-code-cache.cjs: ${error.stack}\n`); process.exitCode = 1; });
