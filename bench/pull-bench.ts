@@ -138,14 +138,20 @@ function cleanDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** Replace our "## pull" section (up to the next "## "), or append it; other sections stay as they are. */
+/**
+ * Replace our "## pull" section (up to the next "## "), or append it; other sections stay as they
+ * are, and so does a hand-written "### Reading" at the end of ours (it carries its own date).
+ */
 function writeSection(file: string, section: string): void {
   let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n\n';
   const start = text.search(/^## pull\s*$/m);
   if (start >= 0) {
     const rest = text.slice(start + 1);
     const next = rest.search(/^## /m);
-    text = text.slice(0, start) + section + (next >= 0 ? '\n' + rest.slice(next) : '');
+    const old = next >= 0 ? rest.slice(0, next) : rest;
+    const reading = old.search(/^### Reading/m);
+    const kept = reading >= 0 ? `\n${old.slice(reading).replace(/\n+$/, '')}\n` : '';
+    text = text.slice(0, start) + section + kept + (next >= 0 ? '\n' + rest.slice(next) : '');
   } else {
     text = `${text.replace(/\n*$/, '\n\n')}${section}`;
   }

@@ -96,7 +96,12 @@ export function lookupKeys(registry: string, repository?: string): string[] {
 }
 
 export function decodeEntry(entry: AuthEntry, file: string, key: string): Credentials | undefined {
-  if (entry.identitytoken) return { identityToken: entry.identitytoken };
+  if (entry.identitytoken) {
+    // Docker writes the user name beside the token, in "auth" as "user:" (no password).
+    const decoded = entry.auth ? Buffer.from(entry.auth, 'base64').toString('utf8') : '';
+    const username = decoded.includes(':') ? decoded.slice(0, decoded.indexOf(':')) : entry.username;
+    return { identityToken: entry.identitytoken, ...(username ? { username } : {}) };
+  }
   if (entry.auth) {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
@@ -177,16 +182,23 @@ function writeAuthFile(file: string, content: AuthFileContent): void {
   fs.renameSync(temp, file);
 }
 
-/** Store credentials under `key` ("registry" or "registry/namespace"); returns where they went. */
-export async function storeCredentials(key: string, username: string, password: string, options: AuthOptions = {}): Promise<string> {
+/**
+ * Store credentials under `key` ("registry" or "registry/namespace"); returns where they went.
+ * With `identityToken` (an OAuth2 refresh token from the registry's token service) the token is
+ * stored instead of the password, as Docker does: auth.json "identitytoken" beside "auth" = "user:",
+ * or a credential helper's Username "<token>".
+ */
+export async function storeCredentials(key: string, username: string, password: string, options: AuthOptions & { identityToken?: string } = {}): Promise<string> {
   const file = defaultAuthFile(options);
   const content = readAuthFile(file) ?? {};
   const helper = content.credHelpers?.[key];
+  const token = options.identityToken;
   if (helper) {
-    await runHelper(helper, 'store', JSON.stringify({ ServerURL: helperKey(key), Username: username, Secret: password }));
+    await runHelper(helper, 'store', JSON.stringify({ ServerURL: helperKey(key), Username: token ? '<token>' : username, Secret: token ?? password }));
     return `docker-credential-${helper}`;
   }
-  content.auths = { ...(content.auths ?? {}), [key]: { auth: Buffer.from(`${username}:${password}`).toString('base64') } };
+  const entry: AuthEntry = token ? { auth: Buffer.from(`${username}:`).toString('base64'), identitytoken: token } : { auth: Buffer.from(`${username}:${password}`).toString('base64') };
+  content.auths = { ...(content.auths ?? {}), [key]: entry };
   writeAuthFile(file, content);
   return file;
 }

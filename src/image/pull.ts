@@ -2,8 +2,8 @@
  * Pulling an image into the store: resolve the name (aliases, search registries, a prompt), walk
  * each candidate's sources (mirrors, then the registry), fetch the manifest (choosing this
  * machine's platform from an index), then the config and the layers (bounded parallelism, retries,
- * Range resume), unpacking layers as soon as every layer below them has arrived, and record the
- * image. A failed pull records nothing.
+ * Range resume), each layer unpacked while it downloads (a resumed one from its file afterwards),
+ * and record the image. A failed pull records nothing.
  */
 import { ImageError, redact } from '../errors/index.js';
 import { getCredentials, type Credentials } from './auth.js';
@@ -179,11 +179,15 @@ function isRetryableDownloadError(error: unknown): boolean {
   return error instanceof TransientError || isTransientNetworkError(error);
 }
 
+interface LayerTarget { diffId: string; chainId: string }
+
 /**
  * Fetch one blob into the store: resumes a kept partial with Range, retries transient failures
- * with backoff, and starts over once when resumed bytes do not verify.
+ * with backoff, and starts over once when resumed bytes do not verify. With `layer`, a download
+ * from byte 0 also unpacks the layer as it arrives (store.pullLayer); a resumed one only stores
+ * the blob, and ensureLayers unpacks it from the file afterwards.
  */
-async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean): Promise<boolean> {
+async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean, layer?: LayerTarget): Promise<boolean> {
   const policy = ctx.options.retry ?? DEFAULT_RETRY;
   let fresh = false;
   let restartedAfterMismatch = false;
@@ -222,7 +226,9 @@ async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean)
       if (pendingBytes > 0) yield flush();
     };
     try {
-      await ctx.store.writeBlob(desc.digest, desc.size, counted(ctx.client.blob(desc.digest, offset)), offset > 0 ? { append: true, offset } : {});
+      const source = counted(ctx.client.blob(desc.digest, offset));
+      if (layer && offset === 0) await ctx.store.pullLayer({ digest: desc.digest, size: desc.size, ...layer }, source);
+      else await ctx.store.writeBlob(desc.digest, desc.size, source, offset > 0 ? { append: true, offset } : {});
       const fetched = bytes !== offset || desc.size === 0;
       if (report) ctx.emit({ phase: 'layer', layer: desc.digest, bytes: desc.size, total: desc.size, message: fetched ? 'downloaded' : 'skipped' });
       return fetched;
@@ -253,68 +259,43 @@ async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean)
 }
 
 /**
- * Download layers `parallel` at a time. While later layers still download, the run of finished
- * layers from the bottom is unpacked (one store call at a time, and only once enough new bytes
- * are ready: each call re-checks the layers below, which costs a lock per layer).
+ * Download layers `parallel` at a time, each unpacked while it downloads (one pass over the
+ * bytes). Layers that were already stored as blobs, or whose download had to resume, are unpacked
+ * from their files by ensureLayers at the end (which also finds the streamed ones ready).
  */
-const PIPELINE_MIN_BYTES = 8 * 1024 * 1024;
-
 async function fetchAndUnpackLayers(ctx: PullContext, config: OciImageConfigFile, manifest: ImageManifest): Promise<string[]> {
   const layers = manifest.layers;
   const all = layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size }));
   if (layers.length === 0) return [];
+  const chains = chainIds(config.rootfs.diff_ids);
   const parallel = Math.max(1, ctx.options.parallel ?? 6);
-  const done = new Array<boolean>(layers.length).fill(false);
-  let readyCount = 0; // layers 0..readyCount-1 are downloaded
-  let unpackedCount = 0; // layers 0..unpackedCount-1 are unpacked (or being unpacked by the running call)
-  let running: Promise<void> | undefined;
-  let unpackError: unknown;
-  let dirs: string[] = [];
-  const unpack = async (count: number): Promise<void> => {
-    const prefixConfig = { ...config, rootfs: { ...config.rootfs, diff_ids: config.rootfs.diff_ids.slice(0, count) } };
-    dirs = await ctx.store.ensureLayers(prefixConfig, all.slice(0, count), {
-      onLayer: (e) => { if (e.phase === 'unpacking') ctx.emit({ phase: 'unpacking', layer: e.digest, message: `Unpacking ${e.digest.slice(7, 19)}` }); },
-    });
-  };
-  const maybeUnpack = (): void => {
-    if (running || unpackError || readyCount === layers.length) return;
-    let pendingBytes = 0;
-    for (let i = unpackedCount; i < readyCount; i++) pendingBytes += layers[i].size;
-    if (pendingBytes < PIPELINE_MIN_BYTES) return;
-    const count = readyCount;
-    unpackedCount = count;
-    running = unpack(count).catch((error) => { unpackError = error; }).finally(() => { running = undefined; maybeUnpack(); });
-  };
   let next = 0;
-  let downloadError: unknown;
+  let failure: unknown;
   const worker = async (): Promise<void> => {
-    while (next < layers.length && !downloadError && !unpackError) {
+    while (next < layers.length && !failure) {
       const i = next++;
       try {
-        // hasBlob costs nothing when the blob is absent (and one lock when present); writeBlob always takes two.
+        // hasBlob costs nothing when the blob is absent (and one lock when present).
         if (await ctx.store.hasBlob(layers[i].digest)) ctx.emit({ phase: 'layer', layer: layers[i].digest, bytes: layers[i].size, total: layers[i].size, message: 'skipped' });
-        else await downloadBlob(ctx, layers[i], true);
+        else await downloadBlob(ctx, layers[i], true, { diffId: config.rootfs.diff_ids[i], chainId: chains[i] });
       } catch (error) {
-        downloadError ??= error;
+        failure ??= error;
         return;
       }
-      done[i] = true;
-      while (readyCount < layers.length && done[readyCount]) readyCount++;
-      maybeUnpack();
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, layers.length) }, worker));
-  while (running) await running;
-  if (!downloadError && !unpackError) await unpack(layers.length).catch((error) => { unpackError = error; });
-  if (downloadError) throw downloadError;
-  if (unpackError) {
-    const e = unpackError as Error;
-    if (e instanceof ImageError && !e.message.startsWith(ctx.image)) {
-      throw new ImageError(e.code, `${ctx.image}: ${e.message}`, { context: { ...e.context, image: ctx.image }, cause: e, exitCode: e.exitCode });
+  try {
+    if (failure) throw failure;
+    return await ctx.store.ensureLayers(config, all, {
+      onLayer: (e) => { if (e.phase === 'unpacking') ctx.emit({ phase: 'unpacking', layer: e.digest, message: `Unpacking ${e.digest.slice(7, 19)}` }); },
+    });
+  } catch (error) {
+    if (error instanceof ImageError && !error.message.startsWith(ctx.image)) {
+      throw new ImageError(error.code, `${ctx.image}: ${error.message}`, { context: { ...error.context, image: ctx.image }, cause: error, exitCode: error.exitCode });
     }
-    throw e;
+    throw error;
   }
-  return dirs;
 }
 
 export { formatPlatform };

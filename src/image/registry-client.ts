@@ -208,15 +208,27 @@ export class RegistryClient {
     return { token, expires: Date.now() + lifetime - 10000 };
   }
 
-  /** Verify credentials the way `login` does: Basic against /v2/, Bearer by obtaining a token. */
-  async checkLogin(): Promise<void> {
+  /**
+   * Verify credentials the way `login` does: Basic against /v2/; Bearer by obtaining a token,
+   * first with OAuth2 (POST, grant_type=password, access_type=offline) as Docker does, so that a
+   * token service that offers a refresh token gives one: `login` stores it (auth.json's
+   * "identitytoken") instead of the password. A service without OAuth2 (404/405/400) is asked with
+   * GET and Basic credentials instead.
+   */
+  async checkLogin(): Promise<{ identityToken?: string }> {
     await this.ping();
     const challenge = this.challenge;
-    if (!challenge) return; // the registry lets anyone in: nothing to verify
+    if (!challenge) return {}; // the registry lets anyone in: nothing to verify
     if (challenge.scheme === 'bearer') {
-      const token = await this.fetchToken(challenge.params.realm ?? '', challenge.params.service ?? '', '');
-      void token;
-      return;
+      const realm = challenge.params.realm ?? '';
+      const service = challenge.params.service ?? '';
+      const creds = this.options.credentials;
+      if (creds?.username && creds.password !== undefined && !creds.identityToken) {
+        const refresh = await this.passwordGrant(realm, service);
+        if (refresh !== undefined) return refresh ? { identityToken: refresh } : {};
+      }
+      await this.fetchToken(realm, service, '');
+      return {};
     }
     const auth = await this.authorization();
     const res = await request(new URL('/v2/', this.baseUrl), { headers: auth ? { authorization: auth } : {}, insecureTls: this.insecureTls, signal: this.options.signal });
@@ -225,6 +237,47 @@ export class RegistryClient {
       throw this.error('image.registry.unauthorized', `login to ${this.options.registry} failed: invalid username/password (HTTP ${res.status})`);
     }
     if (res.status !== 200) throw this.error('image.registry.failed', `login to ${this.options.registry}: /v2/ answered HTTP ${res.status}`);
+    return {};
+  }
+
+  /**
+   * OAuth2 password grant at the token realm. Returns the refresh token ('' when the service
+   * accepted the credentials but gave none), or undefined when the service does not speak OAuth2.
+   */
+  private async passwordGrant(realm: string, service: string): Promise<string | undefined> {
+    const creds = this.options.credentials!;
+    let url: URL;
+    try {
+      url = new URL(realm);
+    } catch {
+      throw this.error('image.registry.auth', `registry ${this.options.registry} sent an invalid token realm`);
+    }
+    const insecureTls = this.insecureTls || (this.options.tlsVerify === undefined ? !!this.options.insecure : !this.options.tlsVerify);
+    const form = new URLSearchParams({ grant_type: 'password', username: creds.username ?? '', password: creds.password ?? '', service, client_id: 'berth', access_type: 'offline' });
+    let res: HttpResponse;
+    try {
+      res = await request(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString(), insecureTls, signal: this.options.signal });
+    } catch (error) {
+      throw this.networkError(error, `token service ${url.host}`);
+    }
+    if ([400, 404, 405].includes(res.status)) {
+      discard(res);
+      return undefined;
+    }
+    if (res.status === 401 || res.status === 403) {
+      discard(res);
+      throw this.error('image.registry.unauthorized', `login to ${this.options.registry} failed: the token service ${url.host} refused the credentials (HTTP ${res.status})`);
+    }
+    if (res.status !== 200) {
+      discard(res);
+      throw this.error('image.registry.auth', `token service ${url.host} answered HTTP ${res.status}`);
+    }
+    try {
+      const parsed = JSON.parse((await readBody(res, 1024 * 1024)).toString('utf8')) as { refresh_token?: unknown };
+      return typeof parsed.refresh_token === 'string' ? parsed.refresh_token : '';
+    } catch {
+      throw this.error('image.registry.auth', `token service ${url.host} returned invalid JSON`);
+    }
   }
 
   /** A GET on the registry with auth; re-authenticates once on 401 (new scope, expired token). */

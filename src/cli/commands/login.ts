@@ -90,8 +90,8 @@ export const loginCommand: CommandModule<object, Args> = {
       registry: host, repository: '', image: key, insecure: isInsecureRegistry(config, key), tlsVerify: argv['tls-verify'],
       credentials: { username, password },
     });
-    await client.checkLogin();
-    const where = await storeCredentials(key, username, password, { authfile: argv.authfile });
+    const { identityToken } = await client.checkLogin();
+    const where = await storeCredentials(key, username, password, { authfile: argv.authfile, identityToken });
     if (where.endsWith('.json') && fs.existsSync(where)) fs.chmodSync(where, 0o600);
     process.stdout.write('Login Succeeded!\n');
   },

@@ -6,12 +6,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ownedTempName } from './owner.js';
 
-export async function writeFileAtomic(file: string, data: string | Uint8Array, tmpDir: string, mode = 0o644): Promise<void> {
+/**
+ * `durable: false` skips both fsyncs, for files that mean nothing after a crash anyway (a
+ * process's pins: a process that is gone pins nothing); the rename still makes the write atomic.
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, tmpDir: string, mode = 0o644, options: { durable?: boolean } = {}): Promise<void> {
+  const durable = options.durable ?? true;
   const tmp = path.join(tmpDir, ownedTempName(path.basename(file)));
   const handle = await fs.promises.open(tmp, 'wx', mode);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
   } finally {
     await handle.close();
   }
@@ -21,7 +26,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, t
     await fs.promises.rm(tmp, { force: true });
     throw error;
   }
-  await syncDir(path.dirname(file));
+  if (durable) await syncDir(path.dirname(file));
 }
 
 export async function syncDir(dir: string): Promise<void> {

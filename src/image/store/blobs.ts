@@ -43,6 +43,11 @@ export interface WriteBlobOptions {
   append?: boolean;
   /** With append: the byte offset the source starts at; the partial file is cut back to it (or the write is refused if shorter). */
   offset?: number;
+  /**
+   * Runs once size and digest are verified, before the blob becomes visible (the streaming
+   * unpack finishes its layer here). If it throws, the bytes are dropped and nothing is committed.
+   */
+  beforeCommit?: () => Promise<void>;
 }
 
 /** Call with the blob's lock held. Returns without reading `source` when the blob is already stored. */
@@ -97,10 +102,12 @@ export async function writeBlobLocked(layout: StoreLayout, digest: string, size:
       throw new ImageError('blob-digest-mismatch', `blob ${digest}: content has digest ${actual}`, { context: { digest, actual } });
     }
     await handle.sync();
+    await options.beforeCommit?.();
     verified = true;
   } catch (error) {
     await handle.close();
-    // A verification failure means the bytes are wrong: drop them. A broken source (network) keeps them for resume.
+    // A verification failure means the bytes are wrong: drop them. A broken source (network) keeps
+    // them for resume (the streaming unpack drops them itself when it refused the layer).
     if (error instanceof ImageError && /^blob-(size|digest)-mismatch$/.test(error.code)) await fs.promises.rm(partial, { force: true });
     throw error;
   }

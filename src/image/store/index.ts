@@ -11,7 +11,7 @@ import { chainIds } from './chain.js';
 import { digestHex } from './digest.js';
 import { blobsOf, collectGarbage } from './gc.js';
 import { matchImage, readIndex, splitName, writeIndex, type LayerDescriptor, type StoredImage } from './images.js';
-import { ensureLayerLocked, ensureShortLink, overlayLowerdir, readLayerRecord } from './layers.js';
+import { ensureLayerLocked, ensureShortLink, overlayLowerdir, readLayerRecord, streamLayerLocked } from './layers.js';
 import { storeLayout, layerDiffDir, type StoreLayout } from './layout.js';
 import { withFileLock } from './locks.js';
 import { mountCount, mountLayersLocked, unmountLayersLocked } from './mount.js';
@@ -96,6 +96,26 @@ export class ImageStore {
     const hex = digestHex(digest);
     await this.withLock('store', () => this.pins.add([digest], []));
     await this.withLock(`blob-${hex}`, () => writeBlobLocked(this.layout, digest, size, source, options));
+  }
+
+  /**
+   * Stores a layer blob from `source` and unpacks it in the same pass: blob and layer are
+   * committed only when digest, size and diff ID verify (streamLayerLocked). What is already
+   * stored is not done again. Pins the blob and the layer until recordImage or abandonPull.
+   * A broken `source` keeps what arrived for a resumed writeBlob (then ensureLayers unpacks the
+   * file). Returns whether `source` was read.
+   */
+  async pullLayer(layer: { digest: string; size: number; diffId: string; chainId: string }, source: AsyncIterable<Uint8Array>): Promise<boolean> {
+    const hex = digestHex(layer.digest);
+    const chainHex = digestHex(layer.chainId);
+    await this.withLock('store', () => this.pins.add([layer.digest], [layer.chainId]));
+    // Always blob lock, then layer lock (nothing takes them the other way round).
+    const result = await this.withLock(`blob-${hex}`, () => this.withLock(`layer-${chainHex}`, () => streamLayerLocked(this.layout, {
+      chainId: layer.chainId, diffId: layer.diffId, digest: layer.digest, size: layer.size,
+      // As ensureLayers: rootless owners are set inside the user namespace (idmap.ts); overlay xattrs in user.*.
+      keepOwnership: !this.paths.rootless || this.paths.userns === true, rootless: this.paths.rootless,
+    }, source)));
+    return result.read;
   }
 
   async readBlob(digest: string): Promise<Buffer> {

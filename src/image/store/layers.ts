@@ -8,13 +8,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { ImageError } from '../../errors/index.js';
 import { readJson } from './atomic.js';
 import { shortName } from './chain.js';
 import { digestHex } from './digest.js';
 import { layerDiffDir, layerDir, type StoreLayout } from './layout.js';
 import { ownedTempName } from './owner.js';
-import { unpackLayerFile } from './unpack.js';
+import { blobPath, exists, partialPath, writeBlobLocked } from './blobs.js';
+import { unpackLayerFile, unpackLayerStream, type UnpackOptions, type UnpackResult } from './unpack.js';
 
 export interface LayerRecord {
   chainId: string;
@@ -51,45 +53,151 @@ export interface UnpackRequest {
 /** Call with the layer's lock held. Returns the diff dir. */
 export async function ensureLayerLocked(layout: StoreLayout, request: UnpackRequest): Promise<string> {
   const chainHex = digestHex(request.chainId);
-  const final = layerDir(layout, chainHex);
   const record = await readLayerRecord(layout, request.chainId);
   if (record) {
     await ensureShortLink(layout, chainHex, record.short);
     return layerDiffDir(layout, chainHex);
   }
-  // A final dir without layer.json cannot come from our rename; remove whatever it is.
-  await fs.promises.rm(final, { recursive: true, force: true });
-  const tmp = path.join(layout.layersTmp, ownedTempName(chainHex.slice(0, 12)));
-  await fs.promises.mkdir(path.join(tmp, 'diff'), { recursive: true });
+  const tmp = await prepareLayerTemp(layout, chainHex);
   try {
-    const result = await unpackLayerFile(request.blobFile, path.join(tmp, 'diff'), {
-      diffId: request.diffId,
-      keepOwnership: request.keepOwnership,
-      opaqueXattr: request.keepOwnership && !request.rootless ? 'trusted.overlay.opaque' : 'user.overlay.opaque',
-      layer: request.digest,
-    });
-    const layerRecord: LayerRecord = {
-      chainId: request.chainId,
-      diffId: result.diffId,
-      digest: request.digest,
-      compression: result.compression,
-      size: result.size,
-      entries: result.entries,
-      short: shortName(request.chainId),
-      unpackedAt: new Date().toISOString(),
-      ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}),
-    };
-    // No fsync: the dir becomes visible only by the rename below, so a killed process never leaves
-    // a half layer in use. (Like containers/storage, layer files are not fsynced: after a power
-    // loss an unreadable layer.json makes the layer count as missing, and it is unpacked again.)
-    await fs.promises.writeFile(path.join(tmp, 'layer.json'), JSON.stringify(layerRecord, null, 2));
-    await fs.promises.rename(tmp, final);
-    await ensureShortLink(layout, chainHex, layerRecord.short);
+    const result = await unpackLayerFile(request.blobFile, path.join(tmp, 'diff'), unpackOptions(request));
+    await writeLayerRecord(tmp, request, result);
+    await publishLayer(layout, tmp, request.chainId);
   } catch (error) {
     await fs.promises.rm(tmp, { recursive: true, force: true });
     throw error;
   }
   return layerDiffDir(layout, chainHex);
+}
+
+export interface StreamLayerRequest extends Omit<UnpackRequest, 'blobFile'> {
+  /** The blob's size from the manifest. */
+  size: number;
+}
+
+/**
+ * Call with the blob's lock, then the layer's lock held. Stores the blob from `source` and
+ * unpacks it in the same pass: the bytes go to the blob's partial file and digest, and through
+ * the decompressor, the diff-ID hash and the strict extractor into a temp layer dir. The blob and
+ * the layer are committed only when digest, size and diff ID all verify. A refused layer (unsafe
+ * entry, wrong diff ID, bad compression) or wrong bytes leave nothing; a broken `source` (network)
+ * keeps what arrived in partial/ for a Range resume (then unpacked from the file: ensureLayerLocked).
+ * What is already stored is not done again; `read` says whether `source` was consumed.
+ */
+export async function streamLayerLocked(layout: StoreLayout, request: StreamLayerRequest, source: AsyncIterable<Uint8Array>): Promise<{ dir: string; read: boolean }> {
+  const chainHex = digestHex(request.chainId);
+  const blobFile = blobPath(layout, request.digest);
+  const record = await readLayerRecord(layout, request.chainId);
+  const haveBlob = await exists(blobFile);
+  if (record) {
+    await ensureShortLink(layout, chainHex, record.short);
+    const read = !haveBlob && await writeBlobLocked(layout, request.digest, request.size, source);
+    return { dir: layerDiffDir(layout, chainHex), read };
+  }
+  if (haveBlob) return { dir: await ensureLayerLocked(layout, { ...request, blobFile }), read: false };
+
+  const tmp = await prepareLayerTemp(layout, chainHex);
+  // The extractor reads from this pipe; its buffers bound what is in flight (backpressure).
+  const pipe = new PassThrough({ highWaterMark: 256 * 1024 });
+  pipe.on('error', () => undefined); // the extractor sees errors through its iterator
+  let sourceFailed = false;
+  let refused: unknown;
+  let unpacked: UnpackResult | undefined;
+  const unpacking = unpackLayerStream(pipe, path.join(tmp, 'diff'), unpackOptions(request)).then(
+    (result) => { unpacked = result; },
+    (error: unknown) => { if (!sourceFailed) refused = error; throw error; },
+  ).finally(() => pipe.destroy());
+  unpacking.catch(() => undefined);
+  // After a refusal the download still runs to its end, unpacked no more: a corrupt blob is then
+  // reported as such (digest) rather than as whatever its bad bytes made the extractor see.
+  async function* tee(): AsyncGenerator<Uint8Array> {
+    let complete = false;
+    try {
+      for await (const chunk of source) {
+        if (refused === undefined && !pipe.destroyed && !pipe.write(chunk)) await writable(pipe);
+        yield chunk;
+      }
+      complete = true;
+      pipe.end();
+    } finally {
+      if (!complete) {
+        sourceFailed = true;
+        pipe.destroy(new Error('the download stopped'));
+      }
+    }
+  }
+  try {
+    await writeBlobLocked(layout, request.digest, request.size, tee(), {
+      beforeCommit: async () => {
+        await unpacking;
+        await writeLayerRecord(tmp, request, unpacked!);
+      },
+    });
+    await publishLayer(layout, tmp, request.chainId);
+  } catch (error) {
+    const layerRefused = refused !== undefined;
+    sourceFailed = true;
+    pipe.destroy();
+    await unpacking.catch(() => undefined);
+    await fs.promises.rm(tmp, { recursive: true, force: true });
+    // A refused layer with the right digest: its bytes are of no use (a resume would be refused again).
+    if (layerRefused) await fs.promises.rm(partialPath(layout, request.digest), { force: true });
+    throw error;
+  }
+  return { dir: layerDiffDir(layout, chainHex), read: true };
+}
+
+function writable(stream: PassThrough): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
+}
+
+function unpackOptions(request: Omit<UnpackRequest, 'blobFile'>): UnpackOptions {
+  return {
+    diffId: request.diffId,
+    keepOwnership: request.keepOwnership,
+    opaqueXattr: request.keepOwnership && !request.rootless ? 'trusted.overlay.opaque' : 'user.overlay.opaque',
+    layer: request.digest,
+  };
+}
+
+async function prepareLayerTemp(layout: StoreLayout, chainHex: string): Promise<string> {
+  // A final dir without layer.json cannot come from our rename; remove whatever it is.
+  await fs.promises.rm(layerDir(layout, chainHex), { recursive: true, force: true });
+  const tmp = path.join(layout.layersTmp, ownedTempName(chainHex.slice(0, 12)));
+  await fs.promises.mkdir(path.join(tmp, 'diff'), { recursive: true });
+  return tmp;
+}
+
+async function writeLayerRecord(tmp: string, request: Omit<UnpackRequest, 'blobFile'>, result: UnpackResult): Promise<void> {
+  const layerRecord: LayerRecord = {
+    chainId: request.chainId,
+    diffId: result.diffId,
+    digest: request.digest,
+    compression: result.compression,
+    size: result.size,
+    entries: result.entries,
+    short: shortName(request.chainId),
+    unpackedAt: new Date().toISOString(),
+    ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}),
+  };
+  // No fsync: the dir becomes visible only by the rename in publishLayer, so a killed process never
+  // leaves a half layer in use. (Like containers/storage, layer files are not fsynced: after a power
+  // loss an unreadable layer.json makes the layer count as missing, and it is unpacked again.)
+  await fs.promises.writeFile(path.join(tmp, 'layer.json'), JSON.stringify(layerRecord, null, 2));
+}
+
+async function publishLayer(layout: StoreLayout, tmp: string, chainId: string): Promise<void> {
+  const chainHex = digestHex(chainId);
+  await fs.promises.rename(tmp, layerDir(layout, chainHex));
+  await ensureShortLink(layout, chainHex, shortName(chainId));
 }
 
 export async function ensureShortLink(layout: StoreLayout, chainHex: string, short: string): Promise<void> {

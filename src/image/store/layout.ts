@@ -10,7 +10,7 @@
  *   <root>/layers/l/<short>               symlink -> ../<chainhex>/diff (short overlay lowerdir names)
  *   <root>/layers/empty                   an empty lower layer (overlay needs two lowers without upper)
  *   <root>/layers/tmp/                    layers being unpacked
- *   <root>/locks/<name>.lock              flock(1) lock files
+ *   <root>/locks/<name>.lock              flock(2) lock files, each deleted by its holder on release (locks.ts)
  *   <runroot>/image-mounts/<id>/merged    `berth image mount` mount points (+ count file)
  */
 import path from 'node:path';

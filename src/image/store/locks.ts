@@ -9,6 +9,12 @@
  * Measured here (2 cores, load ~17): 45 ms per lock with a flock(1) spawn, ~0.2 ms per lock
  * through the resident helper; an O_EXCL lockfile costs 0.13 ms but needs racy stale-lock
  * breaking. Within one process, holders of the same name are queued in memory first.
+ *
+ * Lock files do not pile up (one per blob and layer ever pulled): the holder deletes the file
+ * while it still holds the lock, and whoever acquires a lock checks afterwards that the path
+ * still names the very file it locked (same device and inode); if not (it locked a file just
+ * deleted, or one since replaced), it lets go and tries again. So two processes never hold "the
+ * same" lock on two different files. A holder that is killed leaves its file; the next one removes it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -48,6 +54,10 @@ async function acquire(file: string): Promise<() => Promise<void>> {
   for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
     const answer = await helper.request(`L ${id} ${file}`, id);
     if (answer === 'OK') break;
+    if (answer === 'STALE') {
+      delay = 1; // the file was deleted under us: retry at once
+      continue;
+    }
     if (answer !== 'BUSY') throw new ImageError('lock-failed', `cannot lock ${file}: ${answer}`, { context: { file } });
     await sleep(delay);
   }
@@ -56,11 +66,15 @@ async function acquire(file: string): Promise<() => Promise<void>> {
   };
 }
 
+// L: lock (OK, BUSY, or STALE when the path no longer names the locked file). U: delete the file, then unlock.
 const PERL = `use strict; use Fcntl qw(:flock O_RDWR O_CREAT); $| = 1; my %h;
 while (my $l = <STDIN>) { chomp $l; my ($op, $id, $p) = split(/ /, $l, 3);
   if ($op eq 'L') { my $fh; if (!sysopen($fh, $p, O_RDWR|O_CREAT, 0644)) { print "$id E $!\\n"; next; }
-    if (flock($fh, LOCK_EX|LOCK_NB)) { $h{$id} = $fh; print "$id OK\\n"; } else { close($fh); print "$id BUSY\\n"; } }
-  elsif ($op eq 'U') { if (my $fh = delete $h{$id}) { flock($fh, LOCK_UN); close($fh); } print "$id OK\\n"; } }`;
+    if (!flock($fh, LOCK_EX|LOCK_NB)) { close($fh); print "$id BUSY\\n"; next; }
+    my @a = stat($fh); my @b = stat($p);
+    if (!@b || $a[0] != $b[0] || $a[1] != $b[1]) { close($fh); print "$id STALE\\n"; next; }
+    $h{$id} = [$fh, $p]; print "$id OK\\n"; }
+  elsif ($op eq 'U') { if (my $e = delete $h{$id}) { unlink($e->[1]); flock($e->[0], LOCK_UN); close($e->[0]); } print "$id OK\\n"; } }`;
 
 class LockHelper {
   private static instance: LockHelper | null | undefined;
@@ -99,7 +113,8 @@ class LockHelper {
 
   static get(): LockHelper | null {
     if (LockHelper.instance === undefined) {
-      const perl = ['/usr/bin/perl', '/bin/perl'].find((p) => fs.existsSync(p));
+      // BERTH_LOCKS_NO_PERL=1 forces the flock(1) way (tests exercise it; perl is Essential on Debian).
+      const perl = process.env.BERTH_LOCKS_NO_PERL === '1' ? undefined : ['/usr/bin/perl', '/bin/perl'].find((p) => fs.existsSync(p));
       LockHelper.instance = perl ? new LockHelper(spawn(perl, ['-e', PERL], { stdio: ['pipe', 'pipe', 'ignore'] })) : null;
     }
     return LockHelper.instance;
@@ -131,8 +146,13 @@ class LockHelper {
   }
 }
 
+/** The same protocol with flock(1) on fd 9 of a shell: lock, check the inode, hold until stdin closes, delete, exit. */
+const FLOCK_SCRIPT = `while :; do exec 9<>"$1" || exit 1; flock -x 9 || exit 1
+  [ "$(stat -L -c %d:%i /dev/fd/9)" = "$(stat -c %d:%i "$1" 2>/dev/null)" ] && break; exec 9>&-; done
+echo locked; cat >/dev/null; rm -f "$1"`;
+
 async function acquireWithFlockBinary(file: string): Promise<() => Promise<void>> {
-  const child = spawn('flock', ['-x', file, '-c', 'echo locked; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('sh', ['-c', FLOCK_SCRIPT, 'sh', file], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));

@@ -49,7 +49,8 @@ export class Pins {
       await fs.promises.rm(this.file, { force: true });
       return;
     }
-    await writeFileAtomic(this.file, JSON.stringify({ blobs: [...this.blobs.keys()], chains: [...this.chains.keys()] }), this.layout.imagesTmp);
+    // Not fsynced: pins only mean something while this process lives (gc drops those of gone ones).
+    await writeFileAtomic(this.file, JSON.stringify({ blobs: [...this.blobs.keys()], chains: [...this.chains.keys()] }), this.layout.imagesTmp, 0o644, { durable: false });
   }
 }
 

@@ -17,7 +17,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ImageError } from '../../errors/index.js';
-import { detectCompression, openUncompressed, type Compression } from './compression.js';
+import { decompressStream, type Compression } from './compression.js';
 import { readTar, type TarEntry } from './tar-reader.js';
 import { chownError } from './idmap.js';
 
@@ -52,10 +52,20 @@ type NodeKind = 'dir' | 'file' | 'symlink' | 'other' | 'whiteout';
 interface Meta { name: string; uid: number; gid: number; mode: number; mtime: number }
 
 export async function unpackLayerFile(blobFile: string, dest: string, options: UnpackOptions = {}): Promise<UnpackResult> {
-  const compression = await detectCompression(blobFile);
+  return unpackLayerStream(fs.createReadStream(blobFile, { highWaterMark: 256 * 1024 }), dest, { ...options, layer: options.layer ?? blobFile });
+}
+
+/**
+ * The same from the compressed bytes as they arrive (a download in progress): the format comes
+ * from the first bytes. `source` is read only as fast as the layer is written (backpressure), and
+ * must yield the whole blob; errors of `source` come out unchanged.
+ */
+export async function unpackLayerStream(source: AsyncIterable<Uint8Array>, dest: string, options: UnpackOptions = {}): Promise<UnpackResult> {
+  let compression: Compression = 'none';
+  const tar = decompressStream(source, (c) => (compression = c));
   const hash = crypto.createHash('sha256');
   async function* hashed(): AsyncGenerator<Buffer> {
-    for await (const chunk of openUncompressed(blobFile, compression)) {
+    for await (const chunk of tar) {
       hash.update(chunk);
       yield chunk;
     }
@@ -64,7 +74,7 @@ export async function unpackLayerFile(blobFile: string, dest: string, options: U
   for await (const entry of readTar(hashed())) await writer.write(entry);
   const diffId = `sha256:${hash.digest('hex')}`;
   if (options.diffId !== undefined && diffId !== options.diffId) {
-    throw new ImageError('diff-id-mismatch', `layer ${options.layer ?? blobFile}: uncompressed digest ${diffId} does not match the config's diff ID ${options.diffId}`, {
+    throw new ImageError('diff-id-mismatch', `layer ${options.layer}: uncompressed digest ${diffId} does not match the config's diff ID ${options.diffId}`, {
       context: { digest: options.layer, expected: options.diffId, actual: diffId },
     });
   }

@@ -95,11 +95,61 @@ test('Bearer tokens: scope per repository, one token per pull (cached), wrong pa
   });
 
   // Through the CLI with an auth file written by `berth login` (token flow for login too).
+  issuer.requests.length = 0;
   const login = await berth(['login', '-u', USER, '-p', PASSWORD, registry.host], { env: scratch.env });
   assert.equal(login.exitCode, 0, login.stderr);
+  // This token service has no OAuth2 (POST answers 404): login falls back to GET and keeps the password.
+  assert.deepEqual(issuer.requests.map((r: { grant?: string; status: number }) => `${r.grant ?? 'GET'} ${r.status}`), ['unsupported 404', 'GET 200']);
+  const stored = JSON.parse(fs.readFileSync(scratch.env.REGISTRY_AUTH_FILE, 'utf8')).auths[registry.host];
+  assert.deepEqual(stored, { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') });
   const pulled = await berth(['--root', path.join(scratch.dir, 'cli-root'), 'pull', ref], { env: scratch.env });
   assert.equal(pulled.exitCode, 0, pulled.stderr);
   assert.equal(pulled.stdout.trim(), handle.id);
   assert.match(pulled.stderr, /^Trying to pull 127\.0\.0\.1:\d+\/auth\/token:latest\.\.\./);
   assert.match(pulled.stderr, /Copying blob [0-9a-f]{12} done/);
+});
+
+test('Identity tokens: login stores the OAuth2 refresh token, not the password; pulls use it (POST refresh_token); revoked, refused', async (t) => {
+  fs.mkdirSync('/var/tmp/berth-it-image', { recursive: true });
+  const dir = fs.mkdtempSync('/var/tmp/berth-it-image/oauth-');
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const issuer = await startTokenIssuer(dir, { [USER]: PASSWORD }, { oauth: true });
+  t.after(() => issuer.stop());
+  const registry = await startRegistry({ token: issuer });
+  t.after(() => registry.stop());
+  const scratch = makeScratch([registry.host]);
+  t.after(() => scratch.cleanup());
+  const layout = await buildImageLayout({ files: { '/o': 'oauth' }, layers: [{ '/o2': 'two' }] });
+  const ref = await pushImage(layout, registry.host, 'auth/oauth', { creds: { user: USER, password: PASSWORD } });
+
+  const wrong = await berth(['login', '-u', USER, '-p', 'not-it', registry.host], { env: scratch.env });
+  assert.notEqual(wrong.exitCode, 0);
+  assert.match(wrong.stderr, /login to 127\.0\.0\.1:\d+ failed: the token service 127\.0\.0\.1:\d+ refused the credentials \(HTTP 401\)/);
+  assert.ok(!wrong.stderr.includes('not-it'));
+  assert.equal(fs.existsSync(scratch.env.REGISTRY_AUTH_FILE), false, 'nothing stored for a refused login');
+
+  issuer.requests.length = 0;
+  const login = await berth(['login', '-u', USER, '-p', PASSWORD, registry.host], { env: scratch.env });
+  assert.equal(login.exitCode, 0, login.stderr);
+  assert.deepEqual(issuer.requests, [{ scope: '', user: USER, status: 200, grant: 'password' }]);
+  assert.equal(fs.statSync(scratch.env.REGISTRY_AUTH_FILE).mode & 0o777, 0o600);
+  const text = fs.readFileSync(scratch.env.REGISTRY_AUTH_FILE, 'utf8');
+  assert.ok(!text.includes(PASSWORD) && !text.includes(Buffer.from(`${USER}:${PASSWORD}`).toString('base64')), 'the password is not stored');
+  const entry = JSON.parse(text).auths[registry.host];
+  assert.deepEqual(Object.keys(entry).sort(), ['auth', 'identitytoken']);
+  assert.equal(Buffer.from(entry.auth, 'base64').toString(), `${USER}:`);
+  assert.equal(issuer.refreshTokens.get(entry.identitytoken), USER, 'the stored token is the one the service handed out');
+  const who = await berth(['login', '--get-login', registry.host], { env: scratch.env });
+  assert.equal(who.stdout.trim(), USER, who.stderr);
+
+  issuer.requests.length = 0;
+  const pulled = await berth(['--root', path.join(scratch.dir, 'root-1'), 'pull', '-q', ref], { env: scratch.env });
+  assert.equal(pulled.exitCode, 0, pulled.stderr);
+  assert.deepEqual(issuer.requests, [{ scope: 'repository:auth/oauth:pull', user: USER, status: 200, grant: 'refresh_token' }]);
+
+  issuer.refreshTokens.clear();
+  const revoked = await berth(['--root', path.join(scratch.dir, 'root-2'), 'pull', '-q', ref], { env: scratch.env });
+  assert.notEqual(revoked.exitCode, 0);
+  assert.match(revoked.stderr, /authentication to 127\.0\.0\.1:\d+ failed: the token service 127\.0\.0\.1:\d+ refused the credentials \(HTTP 401\)/);
+  assert.ok(!revoked.stderr.includes(entry.identitytoken), 'the token is not printed');
 });

@@ -12,6 +12,8 @@ import { ImageStore } from '../../../src/image/index.js';
 import { pullImage } from '../../../src/image/pull.js';
 import { buildImageLayout, pushImage, type ImageLayout } from '../../support/images.js';
 import { registryBlobPath, startRegistry, type TestRegistry } from '../../support/registry.js';
+import { imageBlobs, writeOciLayout } from '../../unit/image/store/store-fixtures.js';
+import { makeTar, sha256 } from '../../unit/image/store/tar-fixtures.js';
 import { startCutProxy } from './cut-proxy.js';
 import { makeScratch, storeFiles, useEnv, type Scratch } from './scratch.js';
 
@@ -65,10 +67,18 @@ test('connection cut mid-blob: the download resumes with Range and the pull succ
   const proxy = await startCutProxy(registry.host, 700 * 1024, 1);
   t.after(() => proxy.stop());
   const root = path.join(scratch.dir, 'cut');
-  const handle = await pullImage(ref.replace(registry.host, proxy.host), { paths: { root, runroot: `${root}-run`, rootless: false }, quiet: true, retry: FAST_RETRY });
+  const unpackedFromFile: string[] = [];
+  const handle = await pullImage(ref.replace(registry.host, proxy.host), {
+    paths: { root, runroot: `${root}-run`, rootless: false }, quiet: true, retry: FAST_RETRY,
+    onProgress: (e) => { if (e.phase === 'unpacking' && e.layer) unpackedFromFile.push(e.layer); },
+  });
   assert.equal(proxy.cutsDone, 1);
-  assert.ok(proxy.requests.some((r) => /\/blobs\/sha256:[0-9a-f]{64} range=bytes=\d+-$/.test(r)), proxy.requests.join('\n'));
+  const resumed = proxy.requests.filter((r) => /\/blobs\/sha256:[0-9a-f]{64} range=bytes=\d+-$/.test(r));
+  assert.equal(resumed.length, 1, proxy.requests.join('\n'));
   assert.ok(BIG.equals(fs.readFileSync(path.join(handle.layerDirs[1], 'big'))));
+  // The other layers were unpacked while they downloaded; only the resumed one from its file afterwards.
+  assert.deepEqual(unpackedFromFile, [/\/blobs\/(sha256:[0-9a-f]{64})/.exec(resumed[0]!)![1]]);
+  assert.deepEqual(fs.readdirSync(path.join(root, 'layers', 'tmp')), [], 'no temp layer left by the cut stream');
 });
 
 test('connection cut every time: clear error, store unchanged, and a later pull resumes the kept part', async (t) => {
@@ -150,6 +160,56 @@ test('an unknown name, and a registry that is down: clear errors, store unchange
     return true;
   });
   assert.deepEqual(await snapshot(root), before);
+});
+
+/** Pushes an image made of these layer tars; `diffIds` overrides what the config claims. */
+async function pushTars(name: string, tars: Buffer[], diffIds?: string[]): Promise<string> {
+  const built = imageBlobs(tars, 'gzip', name);
+  if (diffIds) {
+    built.blobs.delete(built.configDigest);
+    built.blobs.delete(built.manifestDigest);
+    const config = Buffer.from(JSON.stringify({ ...built.config, rootfs: { type: 'layers', diff_ids: diffIds } }));
+    built.configDigest = sha256(config);
+    built.blobs.set(built.configDigest, config);
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: built.configDigest, size: config.length }, layers: built.layers,
+    }));
+    built.manifestDigest = sha256(manifest);
+    built.blobs.set(built.manifestDigest, manifest);
+  }
+  const dir = path.join(scratch.dir, `layout-${name.replace(/\W/g, '-')}`);
+  writeOciLayout(dir, built);
+  return pushImage({ layout: dir, tag: 'latest' }, registry.host, name);
+}
+
+test('streaming unpack: a layer refused mid-download (unsafe entry, wrong diff ID) commits neither blob nor layer', async () => {
+  const root = await storeWithOneImage('stream-refused');
+  const before = await snapshot(root);
+  const paths = { root, runroot: `${root}-run`, rootless: false };
+  const good = makeTar([{ name: 'ok/', type: 'dir' }, { name: 'ok/file', content: 'fine' }]);
+  // 1.5 MiB of content first, so the refusal comes while later bytes are still on the way.
+  const unsafe = makeTar([{ name: 'pad', content: pseudoRandom(1536 * 1024, 'pad') }, { name: '../escaped', content: 'out' }]);
+  const escapeRef = await pushTars('faults/stream-unsafe', [good, unsafe]);
+  await assert.rejects(pullImage(escapeRef, { paths, quiet: true, retry: FAST_RETRY }), (e: Error & { code: string }) => {
+    assert.equal(e.code, 'layer-unsafe-entry');
+    assert.ok(e.message.startsWith(`${escapeRef}: layer sha256:`), e.message);
+    assert.match(e.message, /refusing entry "\.\.\/escaped"/);
+    return true;
+  });
+  assert.equal(fs.existsSync(path.join(root, 'layers', 'escaped')), false);
+  assert.equal(fs.existsSync(path.join(root, 'layers', 'tmp', 'escaped')), false);
+
+  const big = makeTar([{ name: 'data', content: pseudoRandom(1536 * 1024, 'diffid') }]);
+  const wrongRef = await pushTars('faults/stream-diffid', [good, big], [sha256(good), sha256(Buffer.from('not this layer'))]);
+  await assert.rejects(pullImage(wrongRef, { paths, quiet: true, retry: FAST_RETRY }), (e: Error & { code: string }) => {
+    assert.equal(e.code, 'diff-id-mismatch');
+    assert.ok(e.message.startsWith(`${wrongRef}: layer sha256:`), e.message);
+    assert.match(e.message, /does not match the config's diff ID/);
+    return true;
+  });
+  assert.deepEqual(await snapshot(root), before);
+  assert.deepEqual(storeFiles(root).filter((f) => f.includes('partial/') || f.startsWith('layers/tmp/')), [], 'no partial download or temp layer kept');
 });
 
 /** An HTTP proxy that answers the first blob requests with a status (429/503) and Retry-After, then forwards. */

@@ -58,6 +58,7 @@ case "$1:$server" in
   get:helped.example) echo '{"ServerURL":"helped.example","Username":"helper-user","Secret":"helper-secret"}' ;;
   get:tok.example) echo '{"ServerURL":"tok.example","Username":"<token>","Secret":"idtok"}' ;;
   get:*) echo "credentials not found in native keychain"; exit 1 ;;
+  store:*) printf '%s' "$server" > "$(dirname "$0")/stored.json" ;;
 esac
 `, { mode: 0o755 });
   const file = path.join(dir, 'auth.json');
@@ -70,6 +71,9 @@ esac
   assert.deepEqual(await getCredentials('tok.example', 'a', { env, authfile: file }), { identityToken: 'idtok' });
   assert.deepEqual(await getCredentials('plain.example', 'a', { env, authfile: file }), { username: 'p', password: 'q' });
   assert.equal(await getCredentials('unknown.example', 'a', { env, authfile: file }), undefined);
+  // An identity token goes to the helper as Docker sends it: Username "<token>", the token as Secret.
+  assert.equal(await storeCredentials('helped.example', 'someone', 'the-password', { env, authfile: file, identityToken: 'refresh-123' }), 'docker-credential-berthtest');
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(bin, 'stored.json'), 'utf8')), { ServerURL: 'helped.example', Username: '<token>', Secret: 'refresh-123' });
   fs.writeFileSync(file, JSON.stringify({ credHelpers: { 'x.example': 'missinghelper' } }));
   await assert.rejects(getCredentials('x.example', 'a', { env, authfile: file }), /docker-credential-missinghelper get failed: not found in PATH/);
 });
@@ -87,6 +91,11 @@ test('store and remove: mode 0600, other entries kept; invalid JSON reported wit
   assert.equal(await removeCredentials('a.example', { env, authfile: file }), true);
   assert.equal(await removeCredentials('a.example', { env, authfile: file }), false);
   assert.deepEqual(Object.keys(JSON.parse(fs.readFileSync(file, 'utf8')).auths), ['b.example/ns']);
+  // With an identity token (login at an OAuth2 token service): the token, not the password, as Docker writes it.
+  await storeCredentials('c.example', 'u3', 'secret-three', { env, authfile: file, identityToken: 'refresh-456' });
+  assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')).auths['c.example'], { auth: b64('u3:'), identitytoken: 'refresh-456' });
+  assert.ok(!fs.readFileSync(file, 'utf8').includes('secret-three'));
+  assert.deepEqual(await getCredentials('c.example', 'app', { env, authfile: file }), { identityToken: 'refresh-456', username: 'u3' });
   assert.equal(await removeCredentials(undefined, { env, authfile: file, all: true }), true);
   fs.writeFileSync(file, '{"auths": {"x": {"auth": "c2VjcmV0LXRocmVl"}');
   await assert.rejects(getCredentials('x', undefined, { env, authfile: file }), (e: Error) => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -62,5 +63,40 @@ describe('cross-process store locks', () => {
     assert.ok(order.indexOf('a-') < order.indexOf('b+'), order.join(' '));
     assert.ok(order.indexOf('c+') < order.indexOf('a-'), order.join(' '));
     await assert.rejects(store.withLock('../escape', async () => undefined), /invalid lock name/);
+  });
+
+  /** `procs` processes each take `name` `times` times and count under it; resolves with the exit codes. */
+  async function contend(name: string, processes: number, times: number, env: Record<string, string> = {}): Promise<{ codes: (number | null)[]; counter: string; stderr: string }> {
+    const counter = path.join(t.dir, `${name}.count`);
+    fs.writeFileSync(counter, '0');
+    let stderr = '';
+    const codes = await Promise.all(Array.from({ length: processes }, () => {
+      const proc = spawn(process.execPath, [CHILD, store.paths.root, store.paths.runroot, name, String(times), counter],
+        { env: { ...process.env, ...env, BERTH_STORE_CHILD: 'count' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      procs.push(proc);
+      proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      return new Promise<number | null>((resolve) => proc.once('close', resolve));
+    }));
+    return { codes, counter: fs.readFileSync(counter, 'utf8'), stderr };
+  }
+
+  it('deletes its lock file on release, and contending processes still never hold one name together', { timeout: 120_000 }, async () => {
+    const lockFile = path.join(store.layout.locksDir, 'count-test.lock');
+    await store.withLock('count-test', async () => assert.ok(fs.existsSync(lockFile)));
+    assert.equal(fs.existsSync(lockFile), false, 'the lock file is removed on release');
+    // Every release deletes the file others are waiting on: a waiter that then locks the deleted
+    // file must notice and start over, or two processes would be inside at once (the marker
+    // fails) and increments would be lost.
+    const result = await contend('count-test', 6, 60);
+    assert.deepEqual(result.codes, [0, 0, 0, 0, 0, 0], result.stderr);
+    assert.equal(result.counter, '360');
+    assert.deepEqual(fs.readdirSync(store.layout.locksDir).filter((n) => n.startsWith('count-test')), []);
+  });
+
+  it('the flock(1) way (no perl) keeps the same protocol', { timeout: 120_000 }, async () => {
+    const result = await contend('flock-test', 3, 8, { BERTH_LOCKS_NO_PERL: '1' });
+    assert.deepEqual(result.codes, [0, 0, 0], result.stderr);
+    assert.equal(result.counter, '24');
+    assert.deepEqual(fs.readdirSync(store.layout.locksDir).filter((n) => n.startsWith('flock-test')), []);
   });
 });

@@ -4,6 +4,8 @@
  *   unpack <root> <runroot> <job.json>   ensureLayers(config, layers) from job.json, prints the dirs
  *   write  <root> <runroot> <digest> <file> <chunkDelayMs>   writeBlob from file in 64 KiB chunks
  *   lock   <root> <runroot> <name> <holdMs>   takes the lock, prints "locked", holds it, prints "released"
+ *   count  <root> <runroot> <name> <times> <counterFile>   <times> × under the lock: claim an O_EXCL
+ *          marker (fails if another holder is inside), read-increment-write the counter, drop the marker
  */
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,6 +27,18 @@ async function main(job: string, args: string[]): Promise<void> {
       }
     })());
     process.stdout.write('written\n');
+  } else if (job === 'count') {
+    const [, , name, times, counter] = args as [string, string, string, string, string];
+    for (let i = 0; i < Number(times); i++) {
+      await store.withLock(name, async () => {
+        fs.writeFileSync(`${counter}.inside`, String(process.pid), { flag: 'wx' }); // EEXIST: two holders at once
+        const value = Number(fs.readFileSync(counter, 'utf8'));
+        await sleep(1);
+        fs.writeFileSync(counter, String(value + 1));
+        fs.rmSync(`${counter}.inside`);
+      });
+    }
+    process.stdout.write('counted\n');
   } else if (job === 'lock') {
     await store.withLock(args[2]!, async () => {
       process.stdout.write('locked\n');
