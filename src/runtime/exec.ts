@@ -45,10 +45,17 @@ export function crunExecArgs(paths: StoragePaths, record: ContainerRecord, argv:
     for (const [k, v] of Object.entries(extra)) env.set(k, `${k}=${v}`);
     for (const e of env.values()) args.push('--env', e);
   }
-  if (o.user) args.push('--user', o.user);
+  // Without -u, Podman runs the command as the container's own user (the image's USER or --user).
+  const user = o.user ?? containerUser(readSpec(paths, record));
+  if (user) args.push('--user', user);
   if (o.workdir) args.push('--cwd', o.workdir);
   args.push(record.id, ...argv);
   return args;
+}
+
+function containerUser(spec: OciSpec | undefined): string | undefined {
+  const u = spec?.process.user;
+  return u && (u.uid !== 0 || u.gid !== 0) ? `${u.uid}:${u.gid}` : undefined;
 }
 
 /** crun exec reports an exec failure as status 1 with its message on stderr: Podman's 127/126. */

@@ -129,6 +129,14 @@ test('detached: ps, inspect, exec, logs, stop with StopSignal, start again, rm',
   assert.deepEqual(await w.leftovers(), []);
 });
 
+test('exec runs as the container\'s user unless -u says otherwise (Podman)', async () => {
+  await ok(['run', '-d', '--name', 'asuser', '--network=none', '--user', 'tester', w.images.busybox, 'sleep', '1000']);
+  assert.equal(await ok(['exec', 'asuser', 'id', '-u']), '1000\n');
+  assert.equal(await ok(['exec', '-u', '0', 'asuser', 'id', '-u']), '0\n');
+  await ok(['rm', '-f', '-t', '0', 'asuser']);
+  assert.deepEqual(await w.leftovers(), []);
+});
+
 test('stop timeout: a PID 1 that ignores SIGTERM is killed after --stop-timeout; --init forwards TERM', async () => {
   await ok(['run', '-d', '--name', 'stubborn', '--network=none', '--stop-timeout', '1', w.images.busybox, 'sleep', '1000']);
   let t0 = Date.now();
