@@ -46,25 +46,22 @@ export const runCommand: CommandModule<object, Record<string, unknown>> = {
 export async function runContainer(parsed: ParsedRun): Promise<void> {
   const record = await createFromArgs(parsed);
   const { paths } = parsed;
-  if (!parsed.detach) {
-    let result;
+  // A start that fails leaves nothing behind: the container it created is removed again.
+  const start = async (mode: 'foreground' | 'detached') => {
     try {
-      result = await startContainer(paths, record, 'foreground');
+      return await startContainer(paths, record, mode);
     } catch (error) {
       await undoCreate(parsed, record);
       throw error;
     }
+  };
+  if (!parsed.detach) {
+    const result = await start('foreground');
     if (record.options.rm) await undoCreate(parsed, record);
     process.exitCode = result.exitCode ?? 0;
     return;
   }
-  let started;
-  try {
-    started = await startContainer(paths, record, 'detached');
-  } catch (error) {
-    await undoCreate(parsed, record);
-    throw error;
-  }
+  const started = await start('detached');
   // MAINPID (and READY for --sdnotify=conmon) went to systemd before the container started (launch.ts).
   if (started.supervisor === 'systemd' && record.options.sdnotify === 'healthy') {
     await sdNotify(['STATUS=waiting for the first passing health check']);
