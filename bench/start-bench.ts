@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     const berthMon = await must(`ps -eo rss=,comm=,args= | grep -E "berth-monitor|crun .*run" | grep -v grep | awk '{s+=$1} END {print s+0}'`);
     await must(`${podman} run -d --name mem --network=none --cgroups=disabled ${image} sleep 1000 >/dev/null`);
     const conmon = await must(`ps -eo rss=,comm= | awk '$2=="conmon" {s+=$1} END {print s+0}'`);
-    memory.push(`| berth outside systemd (monitor: sh + crun run) | ${berthMon.trim()} kB |`);
+    memory.push(`| berth outside systemd (monitor: sh + log writer (python3) + crun run) | ${berthMon.trim()} kB |`);
     memory.push(`| podman: conmon | ${conmon.trim()} kB |`);
     await must(`${berth} rm -f -t 0 mem >/dev/null; ${podman} rm -f -t 0 mem >/dev/null`);
   } finally {
