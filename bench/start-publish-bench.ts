@@ -190,7 +190,7 @@ async function main(): Promise<void> {
     '## start with a published port',
     '',
     `\`bench/start-publish ${runs}\`, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (hyperfine, ${runs} runs after 2 warm-ups, all rows in one run on this`,
-    `2-core VM, load average at the end: ${load}; other helpers' builds and tests were running, so compare within this table only).`,
+    `2-core VM, load average at the end: ${load}; compare within this table only; Node runs without NODE_EXTRA_CA_CERTS, as under systemd).`,
     'Image: busybox from a local registry, pulled beforehand by both engines. Default bridge network through',
     'netavark 1.4 (`/usr/lib/podman/netavark`) for both; Podman 4.3.1 with `--network-backend=netavark`. Everything runs in a',
     'network namespace of the bench\'s own (never the host\'s), inside a private mount/cgroup/pid namespace with cgroup2;',
