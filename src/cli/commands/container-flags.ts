@@ -3,9 +3,10 @@
  * runtime's ContainerOptions. One place, so the two commands always agree.
  * Accepted and ignored, because harmless here: -i/--interactive without -t (stdin is always
  * passed in the foreground; with -t it decides whether typed input reaches the pty), -t/--tty in the background (-d: no console is kept; a foreground run gets one),
- * --systemd (berth does not set up systemd-in-container mounts), --userns (only the host
- * user namespace), --log-opt; --log-driver accepts journald|passthrough|k8s-file|none and
- * changes nothing (under systemd output always goes to the journal, otherwise to ctr.log).
+ * --systemd (berth does not set up systemd-in-container mounts), --log-opt; --log-driver accepts
+ * journald|passthrough|k8s-file|none and changes nothing (under systemd output always goes to the
+ * journal, otherwise to the container's log file). --userns takes only `host`: any other mode is
+ * refused rather than ignored, since ignoring it would weaken the isolation asked for.
  */
 import fs from 'node:fs';
 import type { Argv } from 'yargs';
@@ -80,7 +81,7 @@ export const CONTAINER_OPTIONS: OptionSpec[] = [
   { name: 'interactive', aliases: ['i'], type: 'boolean', default: false, describe: 'With -t: what is typed goes to the process (stdin is always passed in the foreground)' },
   { name: 'tty', aliases: ['t'], type: 'boolean', default: false, describe: 'A terminal for the process (foreground runs)' },
   { name: 'systemd', type: 'string', describe: 'Accepted and ignored' },
-  { name: 'userns', type: 'string', describe: 'Accepted: only the host user namespace is supported' },
+  { name: 'userns', type: 'string', describe: 'host only (other modes are refused)' },
   { name: 'pod', type: 'string', describe: 'Join this pod (its network, IPC and UTS namespaces and volumes)' },
   { name: 'pod-id-file', type: 'string', describe: 'Join the pod whose ID is in this file' },
 ];
