@@ -26,7 +26,7 @@ function say(text: string, env: NodeJS.ProcessEnv): void {
 }
 
 function userManagerOf(paths: StoragePaths, record: ContainerRecord): boolean {
-  return readHealthTimers(paths, record.id)[0]?.user ?? wantsUserManager(record.cgroupParent ?? '', process.geteuid?.() ?? 0);
+  return readHealthTimers(paths, record.id)[0]?.user ?? wantsUserManager(record.cgroupParent ?? '', process.geteuid?.() ?? 0, paths.rootless);
 }
 
 async function systemctl(paths: StoragePaths, record: ContainerRecord, verb: string, unit: string, env: NodeJS.ProcessEnv): Promise<void> {

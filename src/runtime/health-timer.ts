@@ -40,16 +40,19 @@ export function readHealthTimers(paths: StoragePaths, id: string): HealthTimer[]
 
 export const healthUnitName = (id: string, kind: HealthTimerKind): string => (kind === 'startup' ? `${id}-startup` : id);
 
-/** The user manager when this process runs under one (user@UID.service) or is not root. */
-export function wantsUserManager(cgroup: string, euid: number): boolean {
-  return /\/user@\d+\.service(\/|$)/.test(cgroup) || euid !== 0;
+/**
+ * The user manager when this process runs under one (user@UID.service) or is not root. Rootless
+ * berth works inside its own user namespace, where it is uid 0 but still the user to systemd.
+ */
+export function wantsUserManager(cgroup: string, euid: number, rootless = false): boolean {
+  return /\/user@\d+\.service(\/|$)/.test(cgroup) || euid !== 0 || rootless;
 }
 
 /** Which systemd manager would run the timer, or why none can. */
-export function healthTimerManager(env: NodeJS.ProcessEnv = process.env): { user: boolean } | { unavailable: string } {
+export function healthTimerManager(env: NodeJS.ProcessEnv = process.env, rootless = false): { user: boolean } | { unavailable: string } {
   let cgroup = '';
   try { cgroup = ownCgroup(); } catch { /* no unified line: decided by uid alone */ }
-  const user = wantsUserManager(cgroup, process.geteuid?.() ?? 0);
+  const user = wantsUserManager(cgroup, process.geteuid?.() ?? 0, rootless);
   if (!user) {
     return fs.existsSync('/run/systemd/system') ? { user: false } : { unavailable: 'systemd is not running here (no /run/systemd/system)' };
   }
@@ -115,7 +118,7 @@ export async function scheduleHealthChecks(paths: StoragePaths, record: Containe
   const check = record.options.healthCheck;
   if (!check || (kind === 'startup' ? check.startup?.intervalMs ?? 0 : check.intervalMs) <= 0) return;
   try {
-    const manager = healthTimerManager(env);
+    const manager = healthTimerManager(env, paths.rootless);
     if ('unavailable' in manager) {
       if (!warned.has(record.id)) {
         warned.add(record.id);

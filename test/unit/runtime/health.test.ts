@@ -48,6 +48,8 @@ test('health timer: the manager follows the caller (user@UID.service or non-root
   assert.equal(wantsUserManager('/system.slice/web.service', 0), false);
   assert.equal(wantsUserManager('/user.slice/user-1000.slice/session-2.scope', 1000), true);
   assert.equal(wantsUserManager('/user.slice/user-0.slice/session-2.scope', 0), false);
+  // rootless berth is uid 0 inside its user namespace, and still the user to systemd
+  assert.equal(wantsUserManager('/user.slice/user-1000.slice/session-2.scope', 0, true), true);
   assert.equal(timeSpan(1000), '1s');
   assert.equal(timeSpan(1500), '1500ms');
 });
