@@ -19,6 +19,7 @@ import { canPrompt, selectPrompt } from './select-prompt.js';
 import { resolveName, type Resolution } from './short-names.js';
 import { isTransientNetworkError } from './http.js';
 import { chainIds, ImageStore } from './store/index.js';
+import { startLockHelper } from './store/locks.js';
 
 export interface PullOptions extends Omit<EnsureImageOptions, 'policy'> {
   /** Concurrent layer downloads (default 6, as containers/image). */
@@ -55,6 +56,7 @@ export async function pullImage(reference: string, options: PullOptions): Promis
 }
 
 export async function pullResolved(resolution: Resolution, config: RegistriesConfig, options: PullOptions): Promise<ImageHandle> {
+  startLockHelper();
   const store = await ImageStore.open(options.paths);
   const failures: { name: string; error: unknown }[] = [];
   for (const candidate of resolution.candidates) {
@@ -117,9 +119,18 @@ async function pullFromSource(store: ImageStore, name: ImageReference, source: P
 
   let diffIds: string[] | undefined;
   try {
-    if (indexDigest) await storeSmallBlob(ctx, indexDigest, top.body);
-    await storeSmallBlob(ctx, manifestDoc.digest, manifestDoc.body);
-    const config = await fetchConfig(ctx, manifest);
+    // The manifests are written (lock, fsync) while the config downloads; both settle before a
+    // failure is handled, so abandon() never races a write still going on.
+    const [fetched, written] = await Promise.allSettled([
+      fetchConfig(ctx, manifest),
+      (async () => {
+        if (indexDigest) await storeSmallBlob(ctx, indexDigest, top.body);
+        await storeSmallBlob(ctx, manifestDoc.digest, manifestDoc.body);
+      })(),
+    ]);
+    if (written.status === 'rejected') throw written.reason;
+    if (fetched.status === 'rejected') throw fetched.reason;
+    const config = fetched.value;
     diffIds = config.rootfs.diff_ids;
     const layers = manifest.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size }));
     const layerDirs = await fetchAndUnpackLayers(ctx, config, manifest);
