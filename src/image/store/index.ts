@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { ImageError } from '../../errors/index.js';
 import type { StoragePaths } from '../../paths/index.js';
-import { blobPath, exists, partialSize, writeBlobLocked, type WriteBlobOptions } from './blobs.js';
+import { blobPath, exists, partialSize, syncBlobsDir, writeBlobLocked, type WriteBlobOptions } from './blobs.js';
 import { chainIds } from './chain.js';
 import { digestHex } from './digest.js';
 import { blobsOf, collectGarbage } from './gc.js';
@@ -184,6 +184,8 @@ export class ImageStore {
     }
     let size = 0;
     for (const chain of chains) size += (await readLayerRecord(this.layout, chain))?.size ?? 0;
+    // The blob renames (writeBlobLocked does not fsync the directory) are durable before the index names them.
+    await syncBlobsDir(this.layout);
     const id = digestHex(record.configDigest);
     return this.withLock('store', async () => {
       const images = await readIndex(this.layout);
