@@ -119,6 +119,7 @@ async function pullFromSource(store: ImageStore, name: ImageReference, source: P
 
   let diffIds: string[] | undefined;
   try {
+    await store.pin([...(indexDigest ? [indexDigest] : []), manifestDoc.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)], []);
     // The manifests are written (lock, fsync) while the config downloads; both settle before a
     // failure is handled, so abandon() never races a write still going on.
     const [fetched, written] = await Promise.allSettled([
@@ -279,6 +280,7 @@ async function fetchAndUnpackLayers(ctx: PullContext, config: OciImageConfigFile
   const all = layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size }));
   if (layers.length === 0) return [];
   const chains = chainIds(config.rootfs.diff_ids);
+  await ctx.store.pin([], chains);
   const parallel = Math.max(1, ctx.options.parallel ?? 6);
   let next = 0;
   let failure: unknown;
