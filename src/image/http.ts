@@ -74,6 +74,19 @@ export function discard(res: HttpResponse): void {
   res.body.resume();
 }
 
+/**
+ * Read a small body to its end and drop it: its keep-alive socket is then free for the very next
+ * request (after discard() it is freed only later, and that request opens a new connection: one
+ * more TCP and, for HTTPS, TLS handshake). A body over `limit` is cut off (that socket is not reused).
+ */
+export async function drain(res: HttpResponse, limit = 64 * 1024): Promise<void> {
+  try {
+    await readBody(res, limit);
+  } catch {
+    // too large, or the connection broke: nothing to reuse, nothing the caller needs
+  }
+}
+
 /** Network-level failures worth retrying (resets, refused, timeouts, DNS hiccups). */
 export function isTransientNetworkError(error: unknown): boolean {
   const code = (error as { code?: string }).code;
