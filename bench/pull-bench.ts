@@ -15,6 +15,12 @@ import { fileURLToPath } from 'node:url';
 import { buildImageLayout, pushImage, writeInsecureRegistriesConf, type FileSpec } from '../test/support/images.js';
 import { startRegistry } from '../test/support/registry.js';
 
+// Node reads the whole file NODE_EXTRA_CA_CERTS names at every start (~85 ms here, where the
+// session's environment points it at the system CA bundle). systemd starts units (a unit's
+// `berth run` that pulls) with a clean environment, so berth runs without it; one extra row per
+// image shows what it costs where a shell has it.
+const EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
+delete process.env.NODE_EXTRA_CA_CERTS;
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RUNS = Number(process.argv[2] ?? 3);
 const WORK = '/var/tmp/berth-bench-pull';
@@ -78,6 +84,7 @@ async function main(): Promise<void> {
 
     const tools: { name: string; run: (ref: { ref: string; blobs: { digest: string }[] }, dir: string) => string[] }[] = [
       { name: 'berth', run: (r, dir) => [process.execPath, path.join(REPO, 'bin/berth.js'), '--root', `${dir}/root`, '--runroot', `${dir}/run`, 'pull', '-q', '--tls-verify=false', r.ref] },
+      ...(EXTRA_CA_CERTS ? [{ name: 'berth, with NODE_EXTRA_CA_CERTS', run: (r: { ref: string }, dir: string) => ['env', `NODE_EXTRA_CA_CERTS=${EXTRA_CA_CERTS}`, process.execPath, path.join(REPO, 'bin/berth.js'), '--root', `${dir}/root`, '--runroot', `${dir}/run`, 'pull', '-q', '--tls-verify=false', r.ref] }] : []),
       { name: 'podman 4.3', run: (r, dir) => ['podman', '--root', `${dir}/root`, '--runroot', `${dir}/run`, 'pull', '-q', '--tls-verify=false', r.ref] },
       { name: 'skopeo copy (no unpack)', run: (r, dir) => ['skopeo', 'copy', '-q', '--src-tls-verify=false', `docker://${r.ref}`, `oci:${dir}/oci:latest`] },
       { name: 'limit: curl ‖ tar', run: (r, dir) => [limitScript, registry.host, r.ref.slice(registry.host.length + 1).replace(/:latest$/, ''), `${dir}/out`, ...r.blobs.map((b) => b.digest)] },
@@ -88,7 +95,7 @@ async function main(): Promise<void> {
         const results = new Map<string, Measure[]>();
         for (let run = 0; run < RUNS; run++) {
           for (const tool of tools) {
-            const dir = path.join(base, tool.name.split(' ')[0].replace(/[^a-z]/g, ''));
+            const dir = path.join(base, tool.name.replace(/[^a-z]/gi, '').slice(0, 24));
             cleanDir(dir);
             fs.mkdirSync(dir, { recursive: true });
             execFileSync('sync');
@@ -117,7 +124,9 @@ async function main(): Promise<void> {
       `${os.cpus().length} CPUs, load average at the end ${load}). Each run starts from an empty store (fresh \`--root\`).`,
       'Data is random (incompressible), generated at bench time and served by docker-registry on 127.0.0.1.',
       '"limit" = all layers fetched at once by curl, each piped into `tar -xz` (no verification, no store).',
-      '"skopeo copy" only copies the blobs into an OCI directory (no unpacking): a lower bound for the network part.', '',
+      '"skopeo copy" only copies the blobs into an OCI directory (no unpacking): a lower bound for the network part.',
+      'berth runs without NODE_EXTRA_CA_CERTS, as under systemd (a unit\'s environment is clean); the row marked so shows what',
+      'that variable costs where a shell sets it (Node loads the named CA file at every start).', '',
       '| fs | image | tool | wall s | × podman | × limit | peak RSS MB |',
       '| --- | --- | --- | --- | --- | --- | --- |',
       ...rows, '',

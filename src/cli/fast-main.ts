@@ -28,7 +28,8 @@ export async function warmUp(root: string): Promise<void> {
   parseRunTokens(['--name', 'web', '--cidfile=/run/web.cid', '--replace', '--rm', '--cgroups=split', '--sdnotify=conmon', '-d',
     '--network=none', '-e', 'A=1', '--label', 'k=v', '-v', '/srv:/srv:ro', '--tmpfs', '/tmp', '--cap-drop=all', '--security-opt=no-new-privileges',
     '--pull=never', 'example.org/app:1', 'sh', '-c', 'true'], { root: `${root}/root`, runroot: `${root}/run` }, {});
-  for (const line of [['run', '--rm', 'img', 'true'], ['create', 'img'], ['rm', '-v', '-f', '-i', '--cidfile=/run/x.cid'], ['stop', '-t', '10', 'x'], ['start', 'x']]) {
+  for (const line of [['run', '--rm', 'img', 'true'], ['create', 'img'], ['rm', '-v', '-f', '-i', '--cidfile=/run/x.cid'], ['stop', '-t', '10', 'x'], ['start', 'x'],
+    ['pull', '-q', '--tls-verify=false', 'example.org/app:1']]) {
     await fastCommand([...globals, ...line]);
   }
   // Run what touches only the scratch storage: the unit's ExecStop on no container, and the
@@ -37,4 +38,7 @@ export async function warmUp(root: string): Promise<void> {
   const { createFromArgs } = await import('./commands/run.js');
   const create = parseRunTokens(['--cgroups=disabled', '--pull=never', '--network=none', 'warm-up.invalid/none:1', 'true'], { root: `${root}/root`, runroot: `${root}/run` }, {});
   await createFromArgs(create).then(() => { throw new Error('warm-up: an image that cannot exist was found'); }, () => undefined);
+  // `pull` (and `run` of a missing image): the registry client's and progress modules, loaded but not run.
+  await import('../image/pull.js');
+  await import('../image/progress.js');
 }

@@ -124,8 +124,8 @@ function flagValues(flags: string[], index: OptionIndex): Record<string, unknown
 
 /**
  * Commands whose words are all names (`rm -f -i --cidfile=F NAME…`): flags and names in any
- * order. Returns undefined for anything beyond the plain cases (an unknown flag, a repeated
- * single-value flag, `--`, a value glued to a short flag, `--no-…`): the caller then leaves the
+ * order (`--bool=true|false` included). Returns undefined for anything beyond the plain cases (an
+ * unknown flag, a repeated single-value flag, `--`, a value glued to a short flag, `--no-…`): the caller then leaves the
  * command line to yargs, so such input behaves exactly as before.
  */
 export function parsePlain(tokens: string[], index: OptionIndex): { values: Record<string, unknown>; positional: string[] } | undefined {
@@ -146,8 +146,10 @@ export function parsePlain(tokens: string[], index: OptionIndex): { values: Reco
       const o = index.get(n);
       if (!o) return undefined;
       if (o.type === 'boolean') {
-        if (inline !== undefined || o.name in values) return undefined;
-        values[o.name] = true;
+        if (o.name in values) return undefined;
+        // `--tls-verify=false`: yargs reads exactly these two words the same way
+        if (inline !== undefined && inline !== 'true' && inline !== 'false') return undefined;
+        values[o.name] = inline !== 'false';
         continue;
       }
       if (k !== names.length - 1) return undefined;

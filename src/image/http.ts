@@ -27,7 +27,9 @@ export interface HttpResponse {
 const agents = {
   http: new http.Agent({ keepAlive: true, maxSockets: 16 }),
   https: new https.Agent({ keepAlive: true, maxSockets: 16 }),
-  httpsInsecure: new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false }),
+  // No CA list at all: nothing is verified, and Node would otherwise parse its ~140 built-in roots
+  // (and NODE_EXTRA_CA_CERTS) for this context, ~50 ms before the first HTTPS try of an insecure registry.
+  httpsInsecure: new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false, ca: [] }),
 };
 
 export class HttpError extends Error {
@@ -70,6 +72,19 @@ export async function readBody(res: HttpResponse, limit = 8 * 1024 * 1024): Prom
 /** Drain and discard a body so the socket can be reused. */
 export function discard(res: HttpResponse): void {
   res.body.resume();
+}
+
+/**
+ * Read a small body to its end and drop it: its keep-alive socket is then free for the very next
+ * request (after discard() it is freed only later, and that request opens a new connection: one
+ * more TCP and, for HTTPS, TLS handshake). A body over `limit` is cut off (that socket is not reused).
+ */
+export async function drain(res: HttpResponse, limit = 64 * 1024): Promise<void> {
+  try {
+    await readBody(res, limit);
+  } catch {
+    // too large, or the connection broke: nothing to reuse, nothing the caller needs
+  }
 }
 
 /** Network-level failures worth retrying (resets, refused, timeouts, DNS hiccups). */

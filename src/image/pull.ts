@@ -19,6 +19,7 @@ import { canPrompt, selectPrompt } from './select-prompt.js';
 import { resolveName, type Resolution } from './short-names.js';
 import { isTransientNetworkError } from './http.js';
 import { chainIds, ImageStore } from './store/index.js';
+import { startLockHelper } from './store/locks.js';
 
 export interface PullOptions extends Omit<EnsureImageOptions, 'policy'> {
   /** Concurrent layer downloads (default 6, as containers/image). */
@@ -55,6 +56,7 @@ export async function pullImage(reference: string, options: PullOptions): Promis
 }
 
 export async function pullResolved(resolution: Resolution, config: RegistriesConfig, options: PullOptions): Promise<ImageHandle> {
+  startLockHelper();
   const store = await ImageStore.open(options.paths);
   const failures: { name: string; error: unknown }[] = [];
   for (const candidate of resolution.candidates) {
@@ -117,9 +119,19 @@ async function pullFromSource(store: ImageStore, name: ImageReference, source: P
 
   let diffIds: string[] | undefined;
   try {
-    if (indexDigest) await storeSmallBlob(ctx, indexDigest, top.body);
-    await storeSmallBlob(ctx, manifestDoc.digest, manifestDoc.body);
-    const config = await fetchConfig(ctx, manifest);
+    await store.pin([...(indexDigest ? [indexDigest] : []), manifestDoc.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)], []);
+    // The manifests are written (lock, fsync) while the config downloads; both settle before a
+    // failure is handled, so abandon() never races a write still going on.
+    const [fetched, written] = await Promise.allSettled([
+      fetchConfig(ctx, manifest),
+      (async () => {
+        if (indexDigest) await storeSmallBlob(ctx, indexDigest, top.body);
+        await storeSmallBlob(ctx, manifestDoc.digest, manifestDoc.body);
+      })(),
+    ]);
+    if (written.status === 'rejected') throw written.reason;
+    if (fetched.status === 'rejected') throw fetched.reason;
+    const config = fetched.value;
     diffIds = config.rootfs.diff_ids;
     const layers = manifest.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size }));
     const layerDirs = await fetchAndUnpackLayers(ctx, config, manifest);
@@ -268,6 +280,7 @@ async function fetchAndUnpackLayers(ctx: PullContext, config: OciImageConfigFile
   const all = layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size }));
   if (layers.length === 0) return [];
   const chains = chainIds(config.rootfs.diff_ids);
+  await ctx.store.pin([], chains);
   const parallel = Math.max(1, ctx.options.parallel ?? 6);
   let next = 0;
   let failure: unknown;

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import { ImageError } from '../errors/index.js';
 import type { Credentials } from './auth.js';
 import { parseChallenges, type Challenge } from './challenge.js';
-import { discard, HttpError, isTransientNetworkError, readBody, request, type HttpResponse } from './http.js';
+import { discard, drain, HttpError, isTransientNetworkError, readBody, request, type HttpResponse } from './http.js';
 import { MediaType } from './oci.js';
 import { DEFAULT_RETRY, parseRetryAfter, TransientError, withRetries, type RetryPolicy } from './retry.js';
 
@@ -107,7 +107,7 @@ export class RegistryClient {
           }
           return r;
         }, (e) => e instanceof TransientError || (isTransientNetworkError(e) && attempt === attempts[attempts.length - 1]), { policy: { ...this.retryPolicy, attempts: Math.min(3, this.retryPolicy.attempts) }, signal: this.options.signal });
-        discard(res);
+        await drain(res); // the manifest request right after reuses this connection
         if (res.status === 200 || res.status === 401) {
           this.baseUrl = new URL(`${attempt.url.protocol}//${host}/`);
           this.insecureTls = attempt.insecureTls;

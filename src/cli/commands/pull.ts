@@ -1,9 +1,12 @@
 /**
  * `berth pull [options] IMAGE...`: Podman's flags; progress on stderr, the image ID on stdout.
+ * The flags are a table (option-table.ts): plain command lines are parsed without yargs
+ * (fast-path.ts), as `berth run`'s are.
  */
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors/index.js';
 import { resolveStoragePaths } from '../../paths/index.js';
+import { registerOptions, type OptionSpec } from '../option-table.js';
 
 type Args = { root?: string; runroot?: string; images: string[]; quiet?: boolean; 'tls-verify'?: boolean; authfile?: string;
   platform?: string; arch?: string; os?: string; variant?: string; creds?: string };
@@ -14,19 +17,21 @@ export function parseCreds(value: string): { username: string; password: string 
   return { username: value.slice(0, colon), password: value.slice(colon + 1) };
 }
 
+export const PULL_OPTIONS: OptionSpec[] = [
+  { name: 'quiet', aliases: ['q'], type: 'boolean', default: false, describe: 'Print only the image ID' },
+  { name: 'tls-verify', type: 'boolean', describe: 'Require HTTPS and verify certificates (default: unless the registry is insecure in registries.conf)' },
+  { name: 'authfile', type: 'string', describe: 'Credentials file (default: $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json, …)' },
+  { name: 'creds', type: 'string', describe: 'USERNAME:PASSWORD for the registry' },
+  { name: 'platform', type: 'string', describe: 'OS/ARCH[/VARIANT] to choose from a multi-platform image' },
+  { name: 'arch', type: 'string', describe: 'Architecture to choose' },
+  { name: 'os', type: 'string', describe: 'OS to choose (default linux)' },
+  { name: 'variant', type: 'string', describe: 'Architecture variant to choose' },
+];
+
 export const pullCommand: CommandModule<object, Args> = {
   command: 'pull <images..>',
   describe: 'Pull images from a registry',
-  builder: (y: Argv) => y
-    .positional('images', { type: 'string', array: true, demandOption: true, describe: 'Image references' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print only the image ID' })
-    .option('tls-verify', { type: 'boolean', describe: 'Require HTTPS and verify certificates (default: unless the registry is insecure in registries.conf)' })
-    .option('authfile', { type: 'string', describe: 'Credentials file (default: $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json, …)' })
-    .option('creds', { type: 'string', describe: 'USERNAME:PASSWORD for the registry' })
-    .option('platform', { type: 'string', describe: 'OS/ARCH[/VARIANT] to choose from a multi-platform image' })
-    .option('arch', { type: 'string', describe: 'Architecture to choose' })
-    .option('os', { type: 'string', describe: 'OS to choose (default linux)' })
-    .option('variant', { type: 'string', describe: 'Architecture variant to choose' }) as unknown as Argv<Args>,
+  builder: (y: Argv) => registerOptions(y.positional('images', { type: 'string', array: true, demandOption: true, describe: 'Image references' }), PULL_OPTIONS) as unknown as Argv<Args>,
   handler: async (argv) => {
     // Loaded here, not at startup: other commands (ps, stop, rm…) never pay for the registry client.
     const { pullImage } = await import('../../image/pull.js');

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { ImageError } from '../../errors/index.js';
 import type { StoragePaths } from '../../paths/index.js';
-import { blobPath, exists, partialSize, writeBlobLocked, type WriteBlobOptions } from './blobs.js';
+import { blobPath, exists, partialSize, syncBlobsDir, writeBlobLocked, type WriteBlobOptions } from './blobs.js';
 import { chainIds } from './chain.js';
 import { digestHex } from './digest.js';
 import { blobsOf, collectGarbage } from './gc.js';
@@ -71,11 +71,22 @@ export class ImageStore {
     return blobPath(this.layout, digest);
   }
 
+  /**
+   * Pin blobs and layers (gc keeps them) until recordImage or abandonPull. A pull pins all it
+   * will fetch at once, so its blobs and layers do not each rewrite the pin file under the store
+   * lock. What this process already pinned needs no lock: the pin file holding it was written
+   * under the store lock, or is being written under it now, before gc can look.
+   */
+  async pin(blobs: string[], chains: string[]): Promise<void> {
+    if (this.pins.covers(blobs, chains)) return;
+    await this.withLock('store', () => this.pins.add(blobs, chains));
+  }
+
   /** True if the verified blob is stored; it is then pinned (gc keeps it) until recordImage. */
   async hasBlob(digest: string): Promise<boolean> {
     const file = blobPath(this.layout, digest);
     if (!(await exists(file))) return false;
-    await this.withLock('store', () => this.pins.add([digest], []));
+    await this.pin([digest], []);
     if (await exists(file)) return true;
     await this.withLock('store', () => this.pins.release([digest], []));
     return false;
@@ -94,7 +105,7 @@ export class ImageStore {
    */
   async writeBlob(digest: string, size: number | undefined, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: WriteBlobOptions = {}): Promise<void> {
     const hex = digestHex(digest);
-    await this.withLock('store', () => this.pins.add([digest], []));
+    await this.pin([digest], []);
     await this.withLock(`blob-${hex}`, () => writeBlobLocked(this.layout, digest, size, source, options));
   }
 
@@ -108,7 +119,7 @@ export class ImageStore {
   async pullLayer(layer: { digest: string; size: number; diffId: string; chainId: string }, source: AsyncIterable<Uint8Array>): Promise<boolean> {
     const hex = digestHex(layer.digest);
     const chainHex = digestHex(layer.chainId);
-    await this.withLock('store', () => this.pins.add([layer.digest], [layer.chainId]));
+    await this.pin([layer.digest], [layer.chainId]);
     // Always blob lock, then layer lock (nothing takes them the other way round).
     const result = await this.withLock(`blob-${hex}`, () => this.withLock(`layer-${chainHex}`, () => streamLayerLocked(this.layout, {
       chainId: layer.chainId, diffId: layer.diffId, digest: layer.digest, size: layer.size,
@@ -137,7 +148,7 @@ export class ImageStore {
       throw new ImageError('config-layers-mismatch', `image config lists ${Array.isArray(diffIds) ? diffIds.length : 'no'} diff IDs for ${layers.length} layers`);
     }
     const chains = chainIds(diffIds);
-    await this.withLock('store', () => this.pins.add(layers.map((l) => l.digest), chains));
+    await this.pin(layers.map((l) => l.digest), chains);
     const dirs: string[] = new Array(layers.length);
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -184,6 +195,8 @@ export class ImageStore {
     }
     let size = 0;
     for (const chain of chains) size += (await readLayerRecord(this.layout, chain))?.size ?? 0;
+    // The blob renames (writeBlobLocked does not fsync the directory) are durable before the index names them.
+    await syncBlobsDir(this.layout);
     const id = digestHex(record.configDigest);
     return this.withLock('store', async () => {
       const images = await readIndex(this.layout);

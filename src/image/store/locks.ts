@@ -47,6 +47,14 @@ export async function withFileLock<T>(locksDir: string, name: string, fn: () => 
   }
 }
 
+/**
+ * Start the lock helper now, so its start-up (~30 ms of perl) runs while the caller waits for
+ * something else (a pull: for the registry) instead of before its first lock.
+ */
+export function startLockHelper(): void {
+  LockHelper.get();
+}
+
 async function acquire(file: string): Promise<() => Promise<void>> {
   const helper = LockHelper.get();
   if (!helper) return acquireWithFlockBinary(file);

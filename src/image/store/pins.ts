@@ -40,6 +40,11 @@ export class Pins {
     if (changed) await this.save();
   }
 
+  /** Already pinned, all of them (then add() would write nothing). */
+  covers(blobs: string[], chains: string[]): boolean {
+    return blobs.every((b) => this.blobs.has(b)) && chains.every((c) => this.chains.has(c));
+  }
+
   has(blob: string): boolean {
     return this.blobs.has(blob);
   }

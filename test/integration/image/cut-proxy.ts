@@ -1,7 +1,8 @@
 /**
  * A TCP proxy in front of a registry that closes a connection once it has carried `cutAfter`
  * bytes towards the client (once per `cuts`), mid-body, to test interrupted downloads.
- * It records each request line with its Range header, so a test can see the resume.
+ * It records each request line with its Range header, so a test can see the resume, and counts
+ * the connections it accepted (keep-alive reuse).
  */
 import net from 'node:net';
 
@@ -9,14 +10,16 @@ export interface CutProxy {
   host: string;
   requests: string[];
   cutsDone: number;
+  connections: number;
   stop(): Promise<void>;
 }
 
 export async function startCutProxy(target: string, cutAfter: number, cuts = 1): Promise<CutProxy> {
   const [targetHost, targetPort] = target.split(':');
   const sockets = new Set<net.Socket>();
-  const proxy: CutProxy = { host: '', requests: [], cutsDone: 0, stop: async () => {} };
+  const proxy: CutProxy = { host: '', requests: [], cutsDone: 0, connections: 0, stop: async () => {} };
   const server = net.createServer((client) => {
+    proxy.connections++;
     const upstream = net.connect(Number(targetPort), targetHost);
     sockets.add(client).add(upstream);
     let down = 0;

@@ -81,6 +81,18 @@ test('connection cut mid-blob: the download resumes with Range and the pull succ
   assert.deepEqual(fs.readdirSync(path.join(root, 'layers', 'tmp')), [], 'no temp layer left by the cut stream');
 });
 
+test('keep-alive: a pull of an insecure registry uses one connection after the HTTPS try (ping, manifest, config, layers)', async (t) => {
+  const one = await buildImageLayout({ files: { '/one': 'one' } });
+  const ref = await pushImage(one, registry.host, 'faults/keepalive');
+  const proxy = await startCutProxy(registry.host, Number.MAX_SAFE_INTEGER, 0);
+  t.after(() => proxy.stop());
+  const root = path.join(scratch.dir, 'keepalive');
+  await pullImage(ref.replace(registry.host, proxy.host), { paths: { root, runroot: `${root}-run`, rootless: false }, quiet: true });
+  assert.deepEqual(proxy.requests.map((r) => r.replace(/sha256:[0-9a-f]{64}/, 'D')), ['GET /v2/', 'GET /v2/faults/keepalive/manifests/latest', 'GET /v2/faults/keepalive/blobs/D', 'GET /v2/faults/keepalive/blobs/D']);
+  // 1 for the refused HTTPS try (insecure: HTTPS first, as Podman), 1 for every HTTP request.
+  assert.equal(proxy.connections, 2, proxy.requests.join('\n'));
+});
+
 test('connection cut every time: clear error, store unchanged, and a later pull resumes the kept part', async (t) => {
   const ref = await pushImage(layout, registry.host, 'faults/cut-always');
   const root = await storeWithOneImage('cut-always');

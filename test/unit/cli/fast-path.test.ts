@@ -8,13 +8,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { Argv } from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { BerthError } from '../../../src/errors/index.js';
-import { OptionIndex, parsePlain, splitTokens, type OptionSpec } from '../../../src/cli/option-table.js';
+import { OptionIndex, parsePlain, registerOptions, splitTokens, type OptionSpec } from '../../../src/cli/option-table.js';
 import { fastCommand } from '../../../src/cli/fast-path.js';
 import { parseWithTrailingCommand } from '../../../src/cli/commands/argv-split.js';
 import { containerFlags, parseRunArgs, parseRunTokens } from '../../../src/cli/commands/container-flags.js';
 import { RM_OPTIONS } from '../../../src/cli/commands/rm.js';
+import { PULL_OPTIONS } from '../../../src/cli/commands/pull.js';
 
 const repo = fileURLToPath(new URL('../../../..', import.meta.url));
 const globals = { root: '/var/tmp/berth-fast-path-test/root', runroot: '/var/tmp/berth-fast-path-test/run' };
@@ -52,8 +53,24 @@ test('parsePlain: what the units emit is parsed; anything yargs reads differentl
     values: { volumes: true, force: true, ignore: true, cidfile: ['/run/x.cid'], all: false }, positional: [],
   });
   assert.deepEqual(parsePlain(['-fi', 'a', '-t', '3', 'b'], index)?.positional, ['a', 'b']);
-  for (const tokens of [['--bogus', 'x'], ['-t', '3', '--time=4', 'x'], ['--', 'x'], ['--cidfile', 'f', 'x'], ['-t5', 'x'], ['--force=false', 'x'], ['-f', '-f', 'x']]) {
+  assert.deepEqual(parsePlain(['--force=false', '--ignore=true', 'x'], index)?.values, { force: false, ignore: true, volumes: false, all: false });
+  for (const tokens of [['--bogus', 'x'], ['-t', '3', '--time=4', 'x'], ['--', 'x'], ['--cidfile', 'f', 'x'], ['-t5', 'x'], ['--force=no', 'x'], ['-f', '-f', 'x'], ['--force', '--force=false', 'x']]) {
     assert.equal(parsePlain(tokens, index), undefined, tokens.join(' '));
+  }
+});
+
+test('pull: the plain table gives the values yargs gives; help, no image and other lines go to yargs', async () => {
+  const index = new OptionIndex(PULL_OPTIONS);
+  for (const line of [['-q', '--tls-verify=false', 'a/b:1'], ['--tls-verify', '--authfile=/x.json', '--creds', 'u:p', 'a', 'b'], ['--platform=linux/arm64', '--quiet=true', '--tls-verify=true', 'img']]) {
+    const fast = parsePlain(line, index);
+    assert.ok(fast, line.join(' '));
+    const slow = registerOptions(yargs(line), PULL_OPTIONS).parseSync() as Record<string, unknown> & { _: unknown[] };
+    for (const o of PULL_OPTIONS) assert.deepEqual(fast.values[o.name], slow[o.name], `${line.join(' ')}: --${o.name}`);
+    assert.deepEqual(fast.positional, slow._.map(String));
+  }
+  assert.equal(typeof await fastCommand(['--root=/r', 'pull', '-q', '--tls-verify=false', 'img']), 'function');
+  for (const argv of [['pull'], ['pull', '--help'], ['pull', '--no-tls-verify', 'img'], ['pull', '--bogus', 'img'], ['pull', '-q', '-q', 'img']]) {
+    assert.equal(await fastCommand(argv), undefined, argv.join(' '));
   }
 });
 
@@ -74,7 +91,7 @@ test('run/create: the plain table gives the same ParsedRun as the yargs table', 
 });
 
 test('fastCommand: container commands after global flags only; help and everything else go to yargs', async () => {
-  for (const argv of [['run', '--rm', 'img', 'true'], ['--root', '/r', '--runroot=/rr', 'create', 'img'], ['rm', '-v', '-f', '-i', '--cidfile=/x.cid'], ['stop', '-t', '10', 'web'], ['start', 'web']]) {
+  for (const argv of [['run', '--rm', 'img', 'true'], ['--root', '/r', '--runroot=/rr', 'create', 'img'], ['rm', '-v', '-f', '-i', '--cidfile=/x.cid'], ['stop', '-t', '10', 'web'], ['start', 'web'], ['pull', 'img']]) {
     assert.equal(typeof await fastCommand(argv), 'function', argv.join(' '));
   }
   for (const argv of [['run', '--help'], ['--help'], ['--version'], ['ps'], ['exec', 'x', 'true'], ['--debug', 'run', 'img'], ['start'], ['rm', '--bogus', 'x'], ['--root=/a', '--root=/b', 'run', 'img'], []]) {

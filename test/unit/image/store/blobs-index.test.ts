@@ -60,6 +60,33 @@ describe('blobs', () => {
     assert.equal(await store.partialBlobSize(digest), 0);
   });
 
+  it('a large blob is written back to disk while it downloads, not only at its end', async () => {
+    const data = Buffer.alloc(20 * 1024 * 1024);
+    for (let i = 0; i < data.length; i += 4096) data[i] = (i >> 12) & 0xff;
+    const digest = sha256(data);
+    // A spy on the real FileHandle.datasync: when was it called, relative to the source's last byte?
+    const probe = await fs.promises.open(t.dir, 'r');
+    const proto = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
+    await probe.close();
+    const real = proto.datasync;
+    let yielded = 0;
+    const calls: number[] = [];
+    proto.datasync = function (this: unknown) { calls.push(yielded); return real.call(this); };
+    try {
+      await store.writeBlob(digest, data.length, (async function* () {
+        for (let i = 0; i < data.length; i += 256 * 1024) {
+          yielded = i + 256 * 1024;
+          yield data.subarray(i, i + 256 * 1024);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      })());
+    } finally {
+      proto.datasync = real;
+    }
+    assert.ok(calls.length >= 1 && calls[0]! < data.length, `a datasync before the last byte (at ${calls.join(', ')})`);
+    assert.deepEqual(await store.readBlob(digest), data);
+  });
+
   it('a resume whose bytes do not add up is refused and dropped', async () => {
     const data = Buffer.from('z'.repeat(4000));
     const digest = sha256(data);
