@@ -18,7 +18,7 @@ import { readState, bundleDir, containerDir } from './state.js';
 import { checkCommand } from './command-check.js';
 import { rootfsDirs } from './rootfs.js';
 import type { OciSpec } from './oci-config.js';
-import { PYTHON, consoleRelay } from './helpers.js';
+import { PYTHON, consoleRelay, terminalSize } from './helpers.js';
 
 function readSpec(paths: StoragePaths, record: ContainerRecord): OciSpec | undefined {
   try { return JSON.parse(fs.readFileSync(path.join(bundleDir(paths, record.id), 'config.json'), 'utf8')) as OciSpec; } catch { return undefined; }
@@ -37,16 +37,29 @@ export interface ExecOptions { tty?: boolean; interactive?: boolean; env?: Recor
 
 export function crunExecArgs(paths: StoragePaths, record: ContainerRecord, argv: string[], o: ExecOptions, consoleSocket?: string): string[] {
   const args = [...crunGlobalArgs(crunContext(paths, record)), 'exec'];
-  if (consoleSocket) args.push('--tty', `--console-socket=${consoleSocket}`);
+  const spec = readSpec(paths, record);
   // crun exec --env replaces the process's environment: pass the container's, then the additions.
   const extra = { ...(consoleSocket ? { TERM: 'xterm' } : {}), ...o.env };
-  if (Object.keys(extra).length > 0) {
-    const env = new Map((readSpec(paths, record)?.process.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e] as const));
-    for (const [k, v] of Object.entries(extra)) env.set(k, `${k}=${v}`);
-    for (const e of env.values()) args.push('--env', e);
+  const env = new Map((spec?.process.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e] as const));
+  for (const [k, v] of Object.entries(extra)) env.set(k, `${k}=${v}`);
+  const size = consoleSocket ? terminalSize() : undefined;
+  if (consoleSocket && size && spec) {
+    // With a size to give, the whole process goes in a process.json (the container's own, with
+    // this command's args, env, user and cwd): only there can crun take the pty's consoleSize.
+    const processFile = path.join(path.dirname(consoleSocket), 'process.json');
+    const [uid, gid] = (o.user ?? '').split(':');
+    fs.writeFileSync(processFile, JSON.stringify({
+      ...spec.process, terminal: true, consoleSize: size, args: argv, env: [...env.values()],
+      cwd: o.workdir ?? spec.process.cwd,
+      user: o.user ? { uid: Number(uid), gid: Number(gid ?? 0), umask: spec.process.user.umask } : spec.process.user,
+    }));
+    args.push(`--console-socket=${consoleSocket}`, `--process=${processFile}`, record.id);
+    return args;
   }
+  if (consoleSocket) args.push('--tty', `--console-socket=${consoleSocket}`);
+  if (Object.keys(extra).length > 0) for (const e of env.values()) args.push('--env', e);
   // Without -u, Podman runs the command as the container's own user (the image's USER or --user).
-  const user = o.user ?? containerUser(readSpec(paths, record));
+  const user = o.user ?? containerUser(spec);
   if (user) args.push('--user', user);
   if (o.workdir) args.push('--cwd', o.workdir);
   args.push(record.id, ...argv);

@@ -16,6 +16,20 @@ export function helperScript(name: 'console-relay.py' | 'log-writer.py'): string
 }
 
 /**
+ * The size of berth's own terminal (stdout, else stderr), for the OCI process's consoleSize: crun
+ * sizes the pty before the process starts, so its first `stty size` never sees 0 rows (the
+ * relay only copies the size after it has received the pty master, which can be later).
+ */
+export function terminalSize(): { height: number; width: number } | undefined {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (!stream.isTTY) continue;
+    const [width, height] = stream.getWindowSize();
+    if (width > 0 && height > 0) return { height, width };
+  }
+  return undefined;
+}
+
+/**
  * argv for PYTHON running console-relay.py around `command(socket)` (a crun call given
  * --console-socket=socket), and the private folder holding the socket, for the caller to remove.
  * The folder is short on purpose: a unix socket path has at most 107 bytes.

@@ -41,7 +41,7 @@ export interface OciMount { destination: string; type: string; source: string; o
 export interface OciSpec {
   ociVersion: string;
   process: {
-    terminal: boolean; user: { uid: number; gid: number; umask: number; additionalGids?: number[] };
+    terminal: boolean; consoleSize?: { height: number; width: number }; user: { uid: number; gid: number; umask: number; additionalGids?: number[] };
     args: string[]; env: string[]; cwd: string;
     capabilities: { bounding: string[]; effective: string[]; permitted: string[]; inheritable: string[]; ambient: string[] };
     rlimits: { type: string; soft: number; hard: number }[]; noNewPrivileges: boolean; oomScoreAdj?: number;
@@ -87,6 +87,8 @@ export interface OciConfigInput {
   host: HostFacts;
   /** The process gets a pty (crun's console socket): a foreground run with -t. */
   terminal?: boolean;
+  /** With terminal: the pty's size from the start (berth's own terminal's). */
+  consoleSize?: { height: number; width: number };
   /** Rootless (crun inside berth's user namespace): sysfs only in a network namespace made for the container. */
   rootless?: boolean;
 }
@@ -284,6 +286,7 @@ export function buildOciConfig(input: OciConfigInput): OciConfigResult {
     ociVersion: '1.0.2-dev',
     process: {
       terminal: input.terminal ?? false,
+      ...(input.terminal && input.consoleSize ? { consoleSize: input.consoleSize } : {}),
       user: { uid: input.user.uid, gid: input.user.gid, umask: 0o022, ...(input.user.additionalGids.length ? { additionalGids: input.user.additionalGids } : {}) },
       args,
       env: resolveEnv(record, input.hostname, input.user.home),

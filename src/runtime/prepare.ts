@@ -11,6 +11,7 @@ import type { StoragePaths } from '../paths/index.js';
 import { parseNetworkOption, parsePublish, privateNoneResult, setupContainerNetwork, type ContainerNetworkResult, type NetworkMode, type PortMapping } from '../network/index.js';
 import type { ContainerRecord, RunState } from './types.js';
 import { mountRootfs } from './rootfs.js';
+import { terminalSize } from './helpers.js';
 import { writeEtcFiles } from './etc-files.js';
 import { resolveInRoot, checkCommand, mkdirInRoot } from './command-check.js';
 import { resolveUser } from './users.js';
@@ -161,7 +162,7 @@ export async function prepareBundle(paths: StoragePaths, record: ContainerRecord
   const { spec, warnings } = buildOciConfig({
     record, rootfs, user, hostname, etc,
     network: network.netnsPath ? { kind: 'path', path: network.netnsPath } : mode.kind === 'host' ? { kind: 'host' } : { kind: 'none' },
-    cgroupsPath, initBinary: record.options.init ? CATATONIT : undefined, devices, volumes, tzFile, host, terminal: o.terminal, rootless: paths.rootless,
+    cgroupsPath, initBinary: record.options.init ? CATATONIT : undefined, devices, volumes, tzFile, host, terminal: o.terminal, consoleSize: o.terminal ? terminalSize() : undefined, rootless: paths.rootless,
   });
   for (const w of warnings) warnOnce(w);
 
