@@ -152,15 +152,20 @@ export class RegistryClient {
     return `Bearer ${token.token}`;
   }
 
-  private async fetchToken(realm: string, service: string, scope: string): Promise<CachedToken> {
-    const creds = this.options.credentials;
+  /** The token service's URL from a Bearer challenge's realm, and whether its TLS is checked. */
+  private tokenEndpoint(realm: string): { url: URL; insecureTls: boolean } {
     let url: URL;
     try {
       url = new URL(realm);
     } catch {
       throw this.error('image.registry.auth', `registry ${this.options.registry} sent an invalid token realm`);
     }
-    const insecureTls = this.insecureTls || (this.options.tlsVerify === undefined ? !!this.options.insecure : !this.options.tlsVerify);
+    return { url, insecureTls: this.insecureTls || (this.options.tlsVerify === undefined ? !!this.options.insecure : !this.options.tlsVerify) };
+  }
+
+  private async fetchToken(realm: string, service: string, scope: string): Promise<CachedToken> {
+    const creds = this.options.credentials;
+    const { url, insecureTls } = this.tokenEndpoint(realm);
     let res: HttpResponse;
     try {
       res = await withRetries(async () => {
@@ -246,13 +251,7 @@ export class RegistryClient {
    */
   private async passwordGrant(realm: string, service: string): Promise<string | undefined> {
     const creds = this.options.credentials!;
-    let url: URL;
-    try {
-      url = new URL(realm);
-    } catch {
-      throw this.error('image.registry.auth', `registry ${this.options.registry} sent an invalid token realm`);
-    }
-    const insecureTls = this.insecureTls || (this.options.tlsVerify === undefined ? !!this.options.insecure : !this.options.tlsVerify);
+    const { url, insecureTls } = this.tokenEndpoint(realm);
     const form = new URLSearchParams({ grant_type: 'password', username: creds.username ?? '', password: creds.password ?? '', service, client_id: 'berth', access_type: 'offline' });
     let res: HttpResponse;
     try {
