@@ -6,6 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash test/setup.sh
+# The rootless tests run berth as the unprivileged user berthtest (made by setup.sh), who must be
+# able to read this checkout; a clone under a private folder (/root/…) is copied where it can.
+if ! runuser -u berthtest -- test -r "$PWD/package.json" 2>/dev/null; then
+  copy=/var/tmp/berth-checkout-for-tests
+  echo "test: berthtest cannot read $PWD (a parent folder is private); running from a copy in $copy" >&2
+  rm -rf "$copy" && mkdir -p "$copy" && cp -a . "$copy/" && chmod -R a+rX "$copy"
+  cd "$copy" && exec bash test/run.sh "$@"
+fi
 npm run build --silent
 # Name the *.test.js files explicitly: given a folder, node 20 would also run every support
 # module below dist/test/ as a test file.
