@@ -10,6 +10,7 @@ import { PodError } from '../errors/index.js';
 import type { StoragePaths } from '../paths/index.js';
 import { podRunDir } from './store.js';
 import type { PodRecord, ShareKind } from './types.js';
+import { runProc } from '../runtime/proc.js';
 
 export type PodNsKind = 'ipc' | 'uts';
 const OWN_KINDS: PodNsKind[] = ['ipc', 'uts'];
@@ -44,8 +45,7 @@ export async function createPodNamespaces(paths: StoragePaths, pod: PodRecord): 
   const flags = kinds.map((k) => `--${k}=${podNsPath(paths, pod.id, k)}`);
   // Setting the hostname needs a command run inside the new UTS namespace; `true` otherwise.
   const command = kinds.includes('uts') ? ['hostname', pod.hostname] : ['true'];
-  const { execa } = await import('execa'); // loaded lazily: `berth run` without a pod never needs it
-  const result = await execa('unshare', [...flags, ...command], { reject: false, stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = await runProc('unshare', [...flags, ...command]);
   if (result.exitCode !== 0) {
     await removePodNamespaces(paths, pod.id).catch(() => undefined);
     throw new PodError('pod-namespaces', `cannot create the namespaces of pod ${pod.name}: ${String(result.stderr).trim() || `unshare exited with ${result.exitCode}`}`, { context: { pod: pod.name } });
@@ -57,9 +57,8 @@ export async function removePodNamespaces(paths: StoragePaths, podId: string): P
   for (const k of OWN_KINDS) {
     const file = podNsPath(paths, podId, k);
     if (isMountPoint(file)) {
-      const { execa } = await import('execa');
-      const r = await execa('umount', [file], { reject: false });
-      if (r.exitCode !== 0 && isMountPoint(file)) await execa('umount', ['-l', file], { reject: false });
+      const r = await runProc('umount', [file]);
+      if (r.exitCode !== 0 && isMountPoint(file)) await runProc('umount', ['-l', file]);
     }
     fs.rmSync(file, { force: true });
   }

@@ -19,6 +19,7 @@ import { buildOciConfig, type HostFacts, type OciSpec, type ResolvedDevice } fro
 import { deviceCgroupUsable, kernelRelease, readRlimitHard, warnOnce } from './host.js';
 import { availableControllers, containerCgroupPath, detectCgroupLayout, cgroupViewInUserNamespace } from './cgroups.js';
 import { DEFAULT_SECCOMP_PROFILE, loadSeccompProfile, seccompArch } from './seccomp.js';
+import { SECCOMP_BPF_ANNOTATION, compiledSeccomp } from './seccomp-cache.js';
 import { bundleDir, containerDir, containerRunDir, readState, writeState, findRecord } from './state.js';
 import { resolveVolumeMounts } from './volumes.js';
 
@@ -165,6 +166,10 @@ export async function prepareBundle(paths: StoragePaths, record: ContainerRecord
     cgroupsPath, initBinary: record.options.init ? CATATONIT : undefined, devices, volumes, tzFile, host, terminal: o.terminal, consoleSize: o.terminal ? terminalSize() : undefined, rootless: paths.rootless,
   });
   for (const w of warnings) warnOnce(w);
+  if (spec.linux.seccomp && spec.annotations[SECCOMP_BPF_ANNOTATION] === undefined) {
+    const bpf = await compiledSeccomp(paths, spec.linux.seccomp, host.kernel);
+    if (bpf) spec.annotations[SECCOMP_BPF_ANNOTATION] = bpf;
+  }
 
   const mountPoints = spec.mounts.map((m) => m.destination);
   checkCommand(rootfs, spec.process.args[record.options.init ? 2 : 0], spec.process.env, spec.process.cwd, mountPoints);

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
+import { randomHex } from './random.js';
 import type { StoragePaths } from '../paths/index.js';
 import { RuntimeError } from '../errors/index.js';
 import type { ContainerRecord, RunState } from './types.js';
@@ -28,7 +28,7 @@ export const exitFile = (paths: StoragePaths, id: string): string => path.join(p
 export const pidFile = (paths: StoragePaths, id: string): string => path.join(paths.runroot, 'containers', id, 'pid');
 export const logFile = (paths: StoragePaths, id: string): string => path.join(paths.root, 'containers', id, 'ctr.log');
 
-export function newContainerId(): string { return crypto.randomBytes(32).toString('hex'); }
+export function newContainerId(): string { return randomHex(32); }
 
 export function writeJsonAtomic(file: string, value: unknown): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -6,7 +6,7 @@
  * Volumes that no other mount covers) are named at create (64 hex digits, as Podman), created in
  * the volume store marked anonymous, and removed with the container by `rm -v` and `--rm`.
  */
-import crypto from 'node:crypto';
+import { randomHex } from './random.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { StoragePaths } from '../paths/index.js';
@@ -63,7 +63,7 @@ export async function assignAnonymousVolumes(paths: StoragePaths, mounts: MountR
 }
 
 function anonymousName(): string {
-  return crypto.randomBytes(32).toString('hex');
+  return randomHex(32);
 }
 
 /** `rm -v`, `--rm`: the container's anonymous volumes, unless another container still names one. */

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
+import { runProc } from '../runtime/proc.js';
 import { VolumeError } from '../errors/index.js';
 import { writeJsonAtomic } from '../network/index.js';
 import type { Volume } from './store.js';
@@ -31,7 +31,7 @@ async function clearFlag(volume: Volume, flag: 'needsCopyUp' | 'needsChown'): Pr
 export async function copyUp(sourceDir: string, volume: Volume): Promise<void> {
   const source = await fs.lstat(sourceDir).catch(() => undefined);
   if (source?.isDirectory() && (await isEmptyDir(volume.mountpoint)) && !(await isEmptyDir(sourceDir))) {
-    const result = await execa('cp', ['-a', '--no-target-directory', `${sourceDir}/.`, `${volume.mountpoint}/`], { reject: false });
+    const result = await runProc('cp', ['-a', '--no-target-directory', `${sourceDir}/.`, `${volume.mountpoint}/`]);
     if (result.exitCode !== 0) {
       // Leave the volume as it was: empty.
       for (const entry of await fs.readdir(volume.mountpoint)) await fs.rm(path.join(volume.mountpoint, entry), { recursive: true, force: true });
@@ -52,7 +52,7 @@ export async function copyUp(sourceDir: string, volume: Volume): Promise<void> {
  */
 export async function chownVolume(volume: Volume, uid: number, gid: number, options: { recursive?: boolean } = {}): Promise<void> {
   if (options.recursive) {
-    const result = await execa('chown', ['-R', '-h', `${uid}:${gid}`, volume.mountpoint], { reject: false });
+    const result = await runProc('chown', ['-R', '-h', `${uid}:${gid}`, volume.mountpoint]);
     if (result.exitCode !== 0) throw new VolumeError('volume-chown', `cannot chown volume "${volume.name}" to ${uid}:${gid}: ${result.stderr.trim()}`, { context: { volume: volume.name } });
   } else if (volume.needsChown) {
     await fs.chown(volume.mountpoint, uid, gid);

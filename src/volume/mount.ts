@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
+import { runProc } from '../runtime/proc.js';
 import { VolumeError } from '../errors/index.js';
 import { withFileLock } from '../network/index.js';
 import type { StoragePaths } from '../paths/index.js';
@@ -38,7 +38,7 @@ export async function acquireVolume(paths: StoragePaths, volume: Volume, user: s
       if (parsed.type === 'bind' && !options.includes('bind') && !options.includes('rbind')) options.unshift('bind');
       if (options.length > 0) args.push('-o', options.join(','));
       args.push(parsed.device ?? parsed.type!, volume.mountpoint);
-      const result = await execa('mount', args, { reject: false });
+      const result = await runProc('mount', args);
       if (result.exitCode !== 0) {
         throw new VolumeError('volume-mount', `cannot mount volume "${volume.name}" (mount ${args.join(' ')}): ${result.stderr.trim()}`, { context: { volume: volume.name } });
       }
@@ -61,9 +61,9 @@ export async function releaseVolume(paths: StoragePaths, volume: Volume, user: s
 
 export async function unmountVolumeDir(volume: Volume): Promise<void> {
   if (!(await isMountPoint(volume.mountpoint))) return;
-  const result = await execa('umount', [volume.mountpoint], { reject: false });
+  const result = await runProc('umount', [volume.mountpoint]);
   if (result.exitCode !== 0) {
-    const lazy = await execa('umount', ['-l', volume.mountpoint], { reject: false });
+    const lazy = await runProc('umount', ['-l', volume.mountpoint]);
     if (lazy.exitCode !== 0) throw new VolumeError('volume-unmount', `cannot unmount volume "${volume.name}": ${lazy.stderr.trim()}`, { context: { volume: volume.name } });
   }
 }

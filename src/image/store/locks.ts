@@ -75,6 +75,7 @@ async function acquire(file: string): Promise<() => Promise<void>> {
 }
 
 // L: lock (OK, BUSY, or STALE when the path no longer names the locked file). U: delete the file, then unlock.
+// S: a system call, "S id NR<tab>ARG<tab>ARG…" (an ARG "#N" is the integer N): OK, or "E errno message".
 const PERL = `use strict; use Fcntl qw(:flock O_RDWR O_CREAT); $| = 1; my %h;
 while (my $l = <STDIN>) { chomp $l; my ($op, $id, $p) = split(/ /, $l, 3);
   if ($op eq 'L') { my $fh; if (!sysopen($fh, $p, O_RDWR|O_CREAT, 0644)) { print "$id E $!\\n"; next; }
@@ -82,7 +83,9 @@ while (my $l = <STDIN>) { chomp $l; my ($op, $id, $p) = split(/ /, $l, 3);
     my @a = stat($fh); my @b = stat($p);
     if (!@b || $a[0] != $b[0] || $a[1] != $b[1]) { close($fh); print "$id STALE\\n"; next; }
     $h{$id} = [$fh, $p]; print "$id OK\\n"; }
-  elsif ($op eq 'U') { if (my $e = delete $h{$id}) { unlink($e->[1]); flock($e->[0], LOCK_UN); close($e->[0]); } print "$id OK\\n"; } }`;
+  elsif ($op eq 'U') { if (my $e = delete $h{$id}) { unlink($e->[1]); flock($e->[0], LOCK_UN); close($e->[0]); } print "$id OK\\n"; }
+  elsif ($op eq 'S') { my @a = split(/\\t/, $p, -1); my $nr = shift @a; @a = map { /^#(\\d+)$/ ? 0 + $1 : $_ } @a;
+    my $r = syscall($nr, @a); print $r == -1 ? "$id E " . ($! + 0) . " $!\\n" : "$id OK\\n"; } }`;
 
 class LockHelper {
   private static instance: LockHelper | null | undefined;
@@ -152,6 +155,28 @@ class LockHelper {
       stream.unref();
     }
   }
+}
+
+/**
+ * One system call made by the helper process (which berth starts anyway for its locks), for calls
+ * node has no binding for: mount(2) and umount2(2) of a container's root file system, where a
+ * mount(8) or umount(8) child would cost a process each on every container start. Arguments are
+ * strings, or integers written as { int: N }; none may hold a tab or newline. Resolves to
+ * { ok: true } or { ok: false, errno, message }; undefined when there is no helper (no perl).
+ */
+export type SyscallArg = string | { int: number };
+export type SyscallResult = { ok: true } | { ok: false; errno: number; message: string };
+export function helperSyscall(nr: number, args: SyscallArg[]): Promise<SyscallResult> | undefined {
+  if (args.some((a) => typeof a === 'string' && (/[\t\n]/.test(a) || a.startsWith('#')))) return undefined;
+  const text = args.map((a) => (typeof a === 'string' ? a : `#${Math.trunc(a.int)}`));
+  const helper = LockHelper.get();
+  if (!helper) return undefined;
+  const id = helper.nextId();
+  return helper.request(`S ${id} ${[String(nr), ...text].join('\t')}`, id).then((answer) => {
+    if (answer === 'OK') return { ok: true };
+    const m = /^E (\d+) ?(.*)$/.exec(answer);
+    return { ok: false, errno: m ? Number(m[1]) : 0, message: m ? m[2] : answer };
+  });
 }
 
 /** The same protocol with flock(1) on fd 9 of a shell: lock, check the inode, hold until stdin closes, delete, exit. */

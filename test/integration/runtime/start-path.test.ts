@@ -65,3 +65,45 @@ test('--network=none: a private namespace with loopback up, no namespace file; c
   await ok(['rm', '-f', '-t', '0', 'owner']);
   assert.deepEqual(await w.leftovers(), []);
 });
+
+test('seccomp: crun compiles a profile once; later starts pass the cached program, keyed by the exact profile', async () => {
+  const cacheDir = path.join(w.dir, 'root', 'cache', 'seccomp');
+  fs.rmSync(cacheDir, { recursive: true, force: true });
+  const status = (s: string) => /^Seccomp:\s*(\d)/m.exec(s)?.[1];
+  assert.equal(status(await ok(['run', '--rm', '--network=none', w.images.busybox, 'cat', '/proc/self/status'])), '2');
+  const entries = () => fs.readdirSync(cacheDir).filter((f) => f.endsWith('.json')).sort();
+  assert.equal(entries().length, 1, 'the default profile was compiled and cached');
+  const entry = JSON.parse(fs.readFileSync(path.join(cacheDir, entries()[0]), 'utf8')) as { bpf: string; seccomp: string };
+  assert.equal(Buffer.from(entry.bpf, 'base64').length % 8, 0);
+  // a started container's bundle carries the cached program for crun
+  await ok(['run', '-d', '--name', 'bpf', '--network=none', w.images.service]);
+  const id = (await ok(['inspect', '--format', '{{.Id}}', 'bpf'])).trim();
+  const bundle = JSON.parse(fs.readFileSync(path.join(w.dir, 'run', 'containers', id, 'bundle', 'config.json'), 'utf8')) as { annotations: Record<string, string>; linux: { seccomp: unknown } };
+  assert.equal(bundle.annotations['run.oci.seccomp_bpf_data'], entry.bpf);
+  assert.equal(JSON.stringify(bundle.linux.seccomp), entry.seccomp);
+  assert.equal(status(await ok(['exec', 'bpf', 'cat', '/proc/self/status'])), '2');
+  await ok(['rm', '-f', '-t', '0', 'bpf']);
+
+  // two custom profiles: each start, compiled or cached, enforces its own
+  const profile = (denied: string[]) => {
+    const file = path.join(w.dir, `deny-${denied[0]}.json`);
+    fs.writeFileSync(file, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: denied, action: 'SCMP_ACT_ERRNO' }] }));
+    return `seccomp=${file}`;
+  };
+  const denyMkdir = profile(['mkdir', 'mkdirat']);
+  const denyRmdir = profile(['rmdir']);
+  const attempt = async (opt: string) => (await w.berth(['run', '--rm', '--network=none', '--security-opt', opt, w.images.busybox, 'sh', '-c',
+    'mkdir /made 2>/dev/null && echo made || echo no-mkdir; mkdir -p /gone 2>/dev/null; rmdir /gone 2>/dev/null && echo removed || echo no-rmdir'])).stdout;
+  for (let i = 0; i < 2; i++) {
+    assert.equal(await attempt(denyMkdir), 'no-mkdir\nno-rmdir\n', `deny mkdir, start ${i + 1}`);
+    assert.equal(await attempt(denyRmdir), 'made\nno-rmdir\n', `deny rmdir, start ${i + 1}`);
+  }
+  assert.equal(entries().length, 3);
+
+  // a damaged entry is not used: compiled again
+  for (const f of entries()) fs.writeFileSync(path.join(cacheDir, f), '{"bpf":"AAAA');
+  assert.equal(await attempt(denyMkdir), 'no-mkdir\nno-rmdir\n');
+  const rewritten = entries().filter((f) => { try { return Boolean(JSON.parse(fs.readFileSync(path.join(cacheDir, f), 'utf8')).bpf); } catch { return false; } });
+  assert.equal(rewritten.length, 1, 'the entry was written again');
+  assert.deepEqual(await w.leftovers(), []);
+});
