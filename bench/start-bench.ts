@@ -40,13 +40,19 @@ async function main(): Promise<void> {
     const image = await pushImage(layout, registry.host, 'bench/busybox');
     const conf = writeInsecureRegistriesConf(work, [registry.host]);
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/root', CONTAINERS_REGISTRIES_CONF: conf };
-    const berth = `${process.execPath} ${berthBin} --root=${work}/berth --runroot=${work}/berth-run`;
-    const podman = `podman --root=${work}/podman --runroot=${work}/podman-run --cgroup-manager=cgroupfs --events-backend=none`;
+    // Run roots (volatile state) on a tmpfs, as /run is on a real system (berth: /run/berth, Podman:
+    // /run/containers/storage, crun: /run/crun); this machine's /run is not one. Mounted inside the
+    // bench's private mount namespace, for all three alike. Persistent roots stay on /var/tmp (ext4).
+    const run = `${work}/run`;
+    fs.mkdirSync(run);
+    const berth = `${process.execPath} ${berthBin} --root=${work}/berth --runroot=${run}/berth`;
+    const podman = `podman --root=${work}/podman --runroot=${run}/podman --cgroup-manager=cgroupfs --events-backend=none`;
     const must = async (cmd: string) => {
       const r = await ns.sh(cmd, { env, timeoutMs: 600000 });
       if (r.exitCode !== 0) throw new Error(`${cmd}\n${r.stdout}\n${r.stderr}`);
       return r.stdout;
     };
+    await must(`mount -t tmpfs -o mode=0755 tmpfs ${run}`);
     // Pre-pull for both engines; a floor bundle: busybox rootfs + crun's default spec running `true`.
     await must(`${berth} pull ${image} >/dev/null 2>&1 || ${berth} run --rm --network=none ${image} true`);
     await must(`${podman} pull -q --tls-verify=false ${image} >/dev/null`);
@@ -63,7 +69,7 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
 
     const commands: [string, string][] = [
-      ['floor: crun run (prepared bundle, `true`)', `crun --root=${work}/crun run --bundle ${bundle} floor-$$`],
+      ['floor: crun run (prepared bundle, `true`)', `crun --root=${run}/crun run --bundle ${bundle} floor-$$`],
       ['node -e 0', `${process.execPath} -e 0`],
       ['berth run --rm --network=none IMAGE true', `${berth} run --rm --network=none ${image} true`],
       ['berth run --rm --network=none --cgroups=disabled IMAGE true', `${berth} run --rm --network=none --cgroups=disabled ${image} true`],

@@ -8,6 +8,7 @@
  */
 import { GLOBAL_VALUE_FLAGS } from './command-word.js';
 import { GLOBAL_OPTIONS, OptionIndex, parsePlain, type OptionSpec } from './option-table.js';
+import { startLockHelper } from '../image/store/locks.js';
 
 export type FastCommand = () => Promise<void>;
 
@@ -43,7 +44,8 @@ export async function fastCommand(argv: string[]): Promise<FastCommand | undefin
       if (helpBeforeImage([word, ...rest])) return undefined;
       if (word === 'run') {
         const { runContainer } = await import('./commands/run.js');
-        return async () => runContainer(parseRunTokens(rest, withDefaults));
+        // perl's start-up (the lock helper, also the overlay's mount(2)) runs beside the parsing
+        return async () => { startLockHelper(); return runContainer(parseRunTokens(rest, withDefaults)); };
       }
       const { createOnly } = await import('./commands/create.js');
       return async () => createOnly(parseRunTokens(rest, withDefaults));

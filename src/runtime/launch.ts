@@ -188,9 +188,10 @@ async function startForeground(paths: StoragePaths, record: ContainerRecord, env
   const exitCode = await done;
   for (const [s, h] of handlers) process.off(s, h);
   if (!pid) {
-    // A short-lived container can be gone before the first poll: crun wrote the pid file if it started it.
+    // A short-lived container can be gone before the first poll: crun wrote the pid file if it
+    // started it. It ran, and is recorded as exited below (no "running" state in between).
     pid = readPid(pidPath) ?? 0;
-    if (pid) await withContainerLock(paths, record.id, async () => markRunning(paths, record, state, pid, 'foreground'));
+    if (pid) Object.assign(state, { pid, startedAt: new Date().toISOString(), supervisor: 'foreground' });
   }
   if (!pid) {
     const message = readCrunLog(crunLog);

@@ -211,7 +211,10 @@ export async function removeContainer(paths: StoragePaths, record: ContainerReco
       await removeInUserNamespace([containerRunDir(paths, record.id), containerDir(paths, record.id)]);
     }
   });
-  if (opts.volumes || record.options.rm) await removeAnonymousVolumes(paths, record, listRecords(paths));
+  // (listRecords reads every container's record: only when there is an anonymous volume to check)
+  if ((opts.volumes || record.options.rm) && record.options.mounts.some((m) => m.kind === 'volume' && m.anonymous)) {
+    await removeAnonymousVolumes(paths, record, listRecords(paths));
+  }
 }
 
 /** Wait until the container is not running; its exit code when berth knows it (else -1). */
