@@ -45,6 +45,7 @@ export async function fastCommand(argv: string[]): Promise<FastCommand | undefin
       if (word === 'run') {
         const { runContainer } = await import('./commands/run.js');
         // perl's start-up (the lock helper, also the overlay's mount(2)) runs beside the parsing
+        // perl's start-up (the lock helper, also the overlay's mount(2)) runs beside the parsing
         return async () => { startLockHelper(); return runContainer(parseRunTokens(rest, withDefaults)); };
       }
       const { createOnly } = await import('./commands/create.js');

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RuntimeError } from '../errors/index.js';
 import { runProc } from './proc.js';
+import { lockHelperPid } from '../image/store/locks.js';
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 export const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -63,7 +64,8 @@ export function moveSelfToLeaf(parent: string, root = CGROUP_ROOT): void {
   const leaf = path.join(root, parent, 'berth-supervisor');
   try {
     fs.mkdirSync(leaf, { recursive: true });
-    fs.writeFileSync(path.join(leaf, 'cgroup.procs'), `${process.pid}\n`);
+    // berth's own helper process (locks, mount(2)) too, if it is already running
+    for (const pid of [process.pid, lockHelperPid()]) if (pid) fs.writeFileSync(path.join(leaf, 'cgroup.procs'), `${pid}\n`);
   } catch { /* not delegated to us: stay where we are */ }
 }
 

@@ -55,6 +55,11 @@ export function startLockHelper(): void {
   LockHelper.get();
 }
 
+/** The helper's pid, if it runs (src/runtime/cgroups.ts moves it along with berth). */
+export function lockHelperPid(): number | undefined {
+  return LockHelper.current()?.pid;
+}
+
 async function acquire(file: string): Promise<() => Promise<void>> {
   const helper = LockHelper.get();
   if (!helper) return acquireWithFlockBinary(file);
@@ -129,6 +134,14 @@ class LockHelper {
       LockHelper.instance = perl ? new LockHelper(spawn(perl, ['-e', PERL], { stdio: ['pipe', 'pipe', 'ignore'] })) : null;
     }
     return LockHelper.instance;
+  }
+
+  static current(): LockHelper | undefined {
+    return LockHelper.instance ?? undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.dead ? undefined : this.child.pid;
   }
 
   nextId(): number {

@@ -52,6 +52,14 @@ test('system unit: Main PID is the container init, output in the journal, stop d
   assert.equal(comm, 'sh', 'Main PID is the container\'s own init');
   const cgroup = (await box.exec(['cat', `/proc/${pid}/cgroup`])).stdout;
   assert.match(cgroup, /^0::\/system\.slice\/web\.service\/berth-[0-9a-f]{12}$/m);
+  // The container's cgroup got every controller the service has (here only hugetlb: the host's others
+  // are on cgroup v1): berth and its helper left the service's own cgroup first, as cgroup v2 enables
+  // no controller below a cgroup that holds a process (crun would retry for seconds, then go without).
+  const own = /^0::(\S+)$/m.exec(cgroup)![1];
+  const controllersOf = async (cg: string) => (await box.exec(['cat', `/sys/fs/cgroup${cg}/cgroup.controllers`])).stdout.trim();
+  const serviceControllers = await controllersOf(p.ControlGroup);
+  assert.notEqual(serviceControllers, '');
+  assert.equal(await controllersOf(own), serviceControllers);
   // No berth (node), crun or store lock helper (perl/flock) stays resident in the service.
   const procs = await box.sh(`for f in $(find /sys/fs/cgroup${p.ControlGroup} -name cgroup.procs); do cat $f; done | xargs -r -n1 sh -c 'cat /proc/$0/comm 2>/dev/null || true'`);
   assert.deepEqual([...new Set(procs.stdout.trim().split('\n'))].sort(), ['sh', 'sleep'].filter((c) => procs.stdout.includes(c)).sort());
