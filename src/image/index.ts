@@ -31,6 +31,7 @@ async function handleFromStored(store: ImageStore, image: StoredImage): Promise<
     layerDirs = await store.layerDirs(image);
   } catch {
     // A layer dir went missing (crash, manual cleanup): unpack again from the stored blobs.
+    await store.prepareForWrites();
     layerDirs = await store.ensureLayers(config, image.layers);
   }
   return { id: image.id, digest: image.digest, names: image.names, config, layerDirs };
@@ -74,7 +75,7 @@ export async function ensureImage(reference: string, options: EnsureImageOptions
   // registries.conf is read only when needed: a fully qualified local image needs none of it
   let registries: RegistriesConfig | undefined;
   const registriesConfig = (): RegistriesConfig => (registries ??= loadRegistriesConfig());
-  const store = await ImageStore.open(options.paths);
+  const store = await ImageStore.open(options.paths, { lookup: true });
   const local = options.policy === 'always' ? undefined : await findLocal(store, reference, registriesConfig);
   if (local && options.policy !== 'newer') return handleFromStored(store, local);
   if (options.policy === 'never') {

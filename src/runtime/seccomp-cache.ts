@@ -45,7 +45,7 @@ function onPath(binary: string): string | undefined {
   if (binary.includes('/')) return binary;
   for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
     const candidate = path.join(dir || '.', binary);
-    try { if (fs.statSync(candidate).isFile()) return candidate; } catch { /* next */ }
+    if (fs.statSync(candidate, { throwIfNoEntry: false })?.isFile()) return candidate;
   }
   return undefined;
 }

@@ -56,16 +56,28 @@ export class ImageStore {
   }
 
   /** Creates the dirs if needed and removes what crashed processes left (their temps). */
-  static async open(paths: StoragePaths): Promise<ImageStore> {
+  /**
+   * `lookup`: only to find and read recorded images (every `berth run` of a local image): the
+   * directories and the repair of what dead processes left are for commands that write, and cost
+   * a scan of every layer; `prepareForWrites` does them later if this store must write after all.
+   */
+  static async open(paths: StoragePaths, options: { lookup?: boolean } = {}): Promise<ImageStore> {
     const store = new ImageStore(paths);
-    try {
-      await createDirs(store.layout);
-    } catch (error) {
-      throw new ImageError('store-open-failed', `cannot open the image store in ${paths.root}: ${(error as Error).message}`, { context: { file: paths.root }, cause: error });
-    }
-    await removeLeftovers(store.layout);
+    if (!options.lookup) await store.prepareForWrites();
     return store;
   }
+
+  async prepareForWrites(): Promise<void> {
+    if (this.prepared) return;
+    try {
+      await createDirs(this.layout);
+    } catch (error) {
+      throw new ImageError('store-open-failed', `cannot open the image store in ${this.paths.root}: ${(error as Error).message}`, { context: { file: this.paths.root }, cause: error });
+    }
+    await removeLeftovers(this.layout);
+    this.prepared = true;
+  }
+  private prepared = false;
 
   blobPath(digest: string): string {
     return blobPath(this.layout, digest);
@@ -131,7 +143,7 @@ export class ImageStore {
 
   async readBlob(digest: string): Promise<Buffer> {
     try {
-      return await fs.promises.readFile(blobPath(this.layout, digest));
+      return fs.readFileSync(blobPath(this.layout, digest));   // configs and manifests: small
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ImageError('blob-missing', `blob ${digest} is not in the store`, { context: { digest } });
       throw error;

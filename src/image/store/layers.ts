@@ -204,7 +204,7 @@ export async function ensureShortLink(layout: StoreLayout, chainHex: string, sho
   const link = path.join(layout.linksDir, short);
   const target = `../${chainHex}/diff`;
   try {
-    if ((await fs.promises.readlink(link)) === target) return;
+    if (fs.readlinkSync(link) === target) return;   // the common case: sync, see atomic.ts readJson
     await fs.promises.rm(link, { force: true });
   } catch {
     // missing: create below
