@@ -12,7 +12,7 @@ import { networkStateExists, teardownContainerNetwork } from '../network/index.j
 import type { ContainerOptions, ContainerRecord, RunState, RuntimeImage } from './types.js';
 import {
   bootId, containerDir, containerRunDir, containersDir, listRecords, newContainerId, processAlive, readExitCode,
-  readState, removeContainerDirs, withLock, writeRecord, writeState, findRecord,
+  readState, removeContainerDirsSoon, withLock, writeRecord, writeState, findRecord,
 } from './state.js';
 import { isMounted, rootfsDirs, unmountRootfs } from './rootfs.js';
 import { crunDelete, crunKill, type CrunContext } from './crun.js';
@@ -203,7 +203,7 @@ export async function removeContainer(paths: StoragePaths, record: ContainerReco
       if (isMounted(rootfsDirs(containerDir(paths, record.id)).merged)) throw e;
     });
     try {
-      removeContainerDirs(paths, record.id);
+      await removeContainerDirsSoon(paths, record.id);
     } catch (error) {
       // Rootless, from the host side: what the container wrote belongs to subordinate ids.
       const code = (error as NodeJS.ErrnoException).code;

@@ -80,6 +80,8 @@ async function acquire(file: string): Promise<() => Promise<void>> {
 }
 
 // L: lock (OK, BUSY, or STALE when the path no longer names the locked file). U: delete the file, then unlock.
+// D: remember a directory tree to delete once berth has gone (stdin closed); lstat, so a symlink
+// in it is removed, never followed.
 // S: a system call, "S id NR<tab>ARG<tab>ARG…" (an ARG "#N" is the integer N): OK, or "E errno message".
 // Loading Fcntl (and strict) is ~7 ms of the helper's ~11 ms start-up, which every container start
 // waits for: where the values are the generic Linux ones (O_RDWR 2, O_CREAT 0100; flock's LOCK_EX 2,
@@ -88,7 +90,7 @@ const GENERIC_OPEN_FLAGS = ['x64', 'arm64', 'riscv64', 'ia32', 'arm'].includes(p
 const PERL_CONSTANTS = GENERIC_OPEN_FLAGS
   ? 'sub O_RDWR () { 2 } sub O_CREAT () { 64 } sub LOCK_EX () { 2 } sub LOCK_NB () { 4 } sub LOCK_UN () { 8 }'
   : 'use Fcntl qw(:flock O_RDWR O_CREAT);';
-const PERL = `${PERL_CONSTANTS} $| = 1; my %h;
+const PERL = `${PERL_CONSTANTS} $| = 1; my %h; my @defer;
 while (my $l = <STDIN>) { chomp $l; my ($op, $id, $p) = split(/ /, $l, 3);
   if ($op eq 'L') { my $fh; if (!sysopen($fh, $p, O_RDWR|O_CREAT, 0644)) { print "$id E $!\\n"; next; }
     if (!flock($fh, LOCK_EX|LOCK_NB)) { close($fh); print "$id BUSY\\n"; next; }
@@ -96,8 +98,13 @@ while (my $l = <STDIN>) { chomp $l; my ($op, $id, $p) = split(/ /, $l, 3);
     if (!@b || $a[0] != $b[0] || $a[1] != $b[1]) { close($fh); print "$id STALE\\n"; next; }
     $h{$id} = [$fh, $p]; print "$id OK\\n"; }
   elsif ($op eq 'U') { if (my $e = delete $h{$id}) { unlink($e->[1]); flock($e->[0], LOCK_UN); close($e->[0]); } print "$id OK\\n"; }
+  elsif ($op eq 'D') { push @defer, $p; print "$id OK\\n"; }
   elsif ($op eq 'S') { my @a = split(/\\t/, $p, -1); my $nr = shift @a; @a = map { /^#(\\d+)$/ ? 0 + $1 : $_ } @a;
-    my $r = syscall($nr, @a); print $r == -1 ? "$id E " . ($! + 0) . " $!\\n" : "$id OK\\n"; } }`;
+    my $r = syscall($nr, @a); print $r == -1 ? "$id E " . ($! + 0) . " $!\\n" : "$id OK\\n"; } }
+sub rmtree { my ($p) = @_; lstat($p) or return;
+  if (-d _) { if (opendir(my $d, $p)) { for my $e (readdir $d) { rmtree("$p/$e") unless $e eq '.' || $e eq '..'; } closedir($d); } rmdir($p); }
+  else { unlink($p); } }
+rmtree($_) for @defer;`;
 
 class LockHelper {
   private static instance: LockHelper | null | undefined;
@@ -197,6 +204,20 @@ export function helperSyscall(nr: number, args: SyscallArg[]): Promise<SyscallRe
     const m = /^E (\d+) ?(.*)$/.exec(answer);
     return { ok: false, errno: m ? Number(m[1]) : 0, message: m ? m[2] : answer };
   });
+}
+
+/**
+ * Hands a directory tree (already renamed out of the way) to the helper, which deletes it after
+ * berth has exited: `berth run --rm` and `rm` need not wait for the rmdir of every upper and work
+ * dir. False when there is no helper, or its answer did not come: the caller deletes it itself.
+ * A tree whose deletion was cut short (the helper killed) is the caller's to sweep later.
+ */
+export async function deferRemoval(dir: string): Promise<boolean> {
+  if (/[\n]/.test(dir)) return false;
+  const helper = LockHelper.get();
+  if (!helper) return false;
+  const id = helper.nextId();
+  return (await helper.request(`D ${id} ${dir}`, id)) === 'OK';
 }
 
 /** The same protocol with flock(1) on fd 9 of a shell: lock, check the inode, hold until stdin closes, delete, exit. */
