@@ -184,6 +184,9 @@ export const trashDir = (paths: StoragePaths): string => path.join(containersDir
  * command at once (its record went with the rename). Entries whose deleter died are swept here.
  */
 export async function removeContainerDirsSoon(paths: StoragePaths, id: string): Promise<void> {
+  // Rootless from the host side (outside berth's user namespace) cannot delete what the container
+  // wrote as subordinate ids: the caller goes through the namespace on EACCES, synchronously.
+  if (paths.rootless && !paths.userns) return removeContainerDirs(paths, id);
   fs.rmSync(containerRunDir(paths, id), { recursive: true, force: true });
   const dir = containerDir(paths, id);
   const trash = trashDir(paths);

@@ -97,6 +97,10 @@ export async function startRootlessWorld(name: string, specs: Record<string, Ima
         for (const d of [path.join(home, '.local/share/berth/containers'), path.join(runtimeDir, 'berth/containers')]) {
           for (const e of fs.existsSync(d) ? fs.readdirSync(d) : []) if (!e.startsWith('.')) found.push(`dir: ${d}/${e}`);
         }
+        // removed containers' dirs are deleted by berth's helper just after berth exits
+        const trash = path.join(home, '.local/share/berth/containers/.trash');
+        for (let i = 0; i < 100 && fs.existsSync(trash) && fs.readdirSync(trash).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+        for (const e of fs.existsSync(trash) ? fs.readdirSync(trash) : []) found.push(`trash: ${trash}/${e}`);
         return found;
       },
       stop: async () => {
