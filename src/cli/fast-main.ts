@@ -38,6 +38,10 @@ export async function warmUp(root: string): Promise<void> {
   const { createFromArgs } = await import('./commands/run.js');
   const create = parseRunTokens(['--cgroups=disabled', '--pull=never', '--network=none', 'warm-up.invalid/none:1', 'true'], { root: `${root}/root`, runroot: `${root}/run` }, {});
   await createFromArgs(create).then(() => { throw new Error('warm-up: an image that cannot exist was found'); }, () => undefined);
+  // A container created, prepared and removed in the scratch storage (no mount, no crun: runtime/warm-up.ts).
+  const { warmUpStartPath } = await import('../runtime/warm-up.js');
+  const run = parseRunTokens(['--rm', '--network=none', 'warm-up.invalid/none:1', 'true'], { root: `${root}/root`, runroot: `${root}/run` }, {});
+  await warmUpStartPath(`${root}/start-path`, run.options);
   // `pull` (and `run` of a missing image): the registry client's and progress modules, loaded but not run.
   await import('../image/pull.js');
   await import('../image/progress.js');

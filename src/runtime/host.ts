@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import { warmUpMode } from './warm-up-mode.js';
 
 /** The hard limits of this process, by RLIMIT_* name (Infinity for "unlimited"). */
 export function readRlimitHard(limitsText: string = readOr('/proc/self/limits')): Record<string, number> {
@@ -42,7 +43,7 @@ const warned = new Set<string>();
 export function warnOnce(message: string): void {
   if (warned.has(message)) return;
   warned.add(message);
-  process.stderr.write(`Warning: ${message}\n`);
+  if (!warmUpMode.rootfs) process.stderr.write(`Warning: ${message}\n`);   // the build's warm-up says nothing
 }
 
 function readOr(p: string): string {

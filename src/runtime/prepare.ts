@@ -130,36 +130,43 @@ export async function prepareBundle(paths: StoragePaths, record: ContainerRecord
   if (paths.userns) await cgroupViewInUserNamespace();
   state.mounted = true;
   writeState(paths, record.id, state);
-  const rootfs = await mountRootfs(dir, record.image.layerDirs, { volatile: record.options.rm, rootless: paths.rootless });
+  // The lock helper mounts the overlay (mount(2)) while the network, the /etc files and the host
+  // facts are prepared, none of which reads the root file system.
+  const mounting = mountRootfs(dir, record.image.layerDirs, { volatile: record.options.rm, rootless: paths.rootless });
+  let hostname: string, network: ContainerNetworkResult, etc: ReturnType<typeof writeEtcFiles>, cgroupsPath: string | undefined, host: HostFacts;
+  try {
+    hostname = record.options.hostname ?? (mode.kind === 'host' ? fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : record.id.slice(0, 12));
+    const networkRequest = {
+      containerId: record.id, containerName: record.name, mode, ports, hostname,
+      dns: record.options.dns, dnsSearch: record.options.dnsSearch, dnsOptions: record.options.dnsOptions, addHosts: record.options.addHosts,
+    };
+    if (privateNetns(paths, record, mode)) {
+      network = privateNoneResult(networkRequest);   // nothing to undo: no marker, no state write
+    } else {
+      state.networkSetUp = true;
+      writeState(paths, record.id, state);
+      network = await setupContainerNetwork(paths, networkRequest);
+    }
+    state.netnsPath = network.netnsPath;
+    state.ports = network.ports;
+    state.ips = network.ips;
+    if (state.networkSetUp) writeState(paths, record.id, state);
 
-  const hostname = record.options.hostname ?? (mode.kind === 'host' ? fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : record.id.slice(0, 12));
-  const networkRequest = {
-    containerId: record.id, containerName: record.name, mode, ports, hostname,
-    dns: record.options.dns, dnsSearch: record.options.dnsSearch, dnsOptions: record.options.dnsOptions, addHosts: record.options.addHosts,
-  };
-  let network: ContainerNetworkResult;
-  if (privateNetns(paths, record, mode)) {
-    network = privateNoneResult(networkRequest);   // nothing to undo: no marker, no state write
-  } else {
-    state.networkSetUp = true;
-    writeState(paths, record.id, state);
-    network = await setupContainerNetwork(paths, networkRequest);
+    etc = writeEtcFiles(runDir, {
+      hostname, hostsFile: network.hostsFile, resolvConf: network.resolvConf,
+      name: record.name, id: record.id, image: record.image.name, imageId: record.image.id,
+    }, BERTH_VERSION, paths.rootless);
+    cgroupsPath = containerCgroupPath(record.id, record.options.cgroups, record.cgroupParent);
+    host = gatherHostFacts(record, cgroupsPath ? path.posix.dirname(cgroupsPath) : undefined);
+  } catch (error) {
+    await mounting.catch(() => undefined);   // settled before the caller's cleanup unmounts
+    throw error;
   }
-  state.netnsPath = network.netnsPath;
-  state.ports = network.ports;
-  state.ips = network.ips;
-  if (state.networkSetUp) writeState(paths, record.id, state);
-
-  const etc = writeEtcFiles(runDir, {
-    hostname, hostsFile: network.hostsFile, resolvConf: network.resolvConf,
-    name: record.name, id: record.id, image: record.image.name, imageId: record.image.id,
-  }, BERTH_VERSION, paths.rootless);
+  const rootfs = await mounting;
 
   const userSpec = record.options.user ?? record.image.config.config?.User ?? '';
   const user = resolveUser(userSpec, readImageFile(rootfs, '/etc/passwd'), readImageFile(rootfs, '/etc/group'), record.options.groupAdd);
   const volumes = await resolveVolumeMounts(paths, record, rootfs);
-  const cgroupsPath = containerCgroupPath(record.id, record.options.cgroups, record.cgroupParent);
-  const host = gatherHostFacts(record, cgroupsPath ? path.posix.dirname(cgroupsPath) : undefined);
   const { spec, warnings } = buildOciConfig({
     record, rootfs, user, hostname, etc,
     network: network.netnsPath ? { kind: 'path', path: network.netnsPath } : mode.kind === 'host' ? { kind: 'host' } : { kind: 'none' },

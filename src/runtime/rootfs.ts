@@ -8,6 +8,7 @@ import { runProc } from './proc.js';
 import { RuntimeError } from '../errors/index.js';
 import { kernelRelease } from './host.js';
 import { helperSyscall } from '../image/store/locks.js';
+import { warmUpMode } from './warm-up-mode.js';
 
 /**
  * mount(2) and umount2(2) numbers, for the lock helper to call directly (src/image/store/locks.ts):
@@ -58,6 +59,7 @@ export function overlayVolatileSupported(release: string = kernelRelease()): boo
 export interface RootfsMountOptions { volatile?: boolean; rootless?: boolean }
 
 export async function mountRootfs(containerDir: string, layerDirs: string[], mountOptions: RootfsMountOptions = {}): Promise<string> {
+  if (warmUpMode.rootfs) return warmUpMode.rootfs;   // the build's code-cache warm-up (warm-up.ts)
   const d = rootfsDirs(containerDir);
   if (isMounted(d.merged)) return d.merged;
   // overlayfs leaves work/work/incompat/volatile behind a volatile mount, even a cleanly unmounted one
@@ -87,6 +89,7 @@ export async function mountRootfs(containerDir: string, layerDirs: string[], mou
 }
 
 export async function unmountRootfs(containerDir: string): Promise<void> {
+  if (warmUpMode.rootfs) return;
   const { merged } = rootfsDirs(containerDir);
   const nr = SYSCALLS[process.arch];
   const direct = nr && helperSyscall(nr.umount2, [merged, { int: 0 }]);

@@ -21,6 +21,7 @@ import type { StoragePaths } from '../paths/index.js';
 import type { OciSeccomp } from './seccomp.js';
 import { spawn } from 'node:child_process';
 import { crunBinary } from './crun.js';
+import { warmUpMode } from './warm-up-mode.js';
 
 export const SECCOMP_BPF_ANNOTATION = 'run.oci.seccomp_bpf_data';
 
@@ -87,6 +88,7 @@ function crunQuiet(args: string[]): Promise<number> {
 
 /** crun compiles the section for a container that is created and deleted, never started. */
 async function compileWithCrun(paths: StoragePaths, seccomp: OciSeccomp): Promise<Buffer | undefined> {
+  if (warmUpMode.rootfs) return undefined;   // the build's code-cache warm-up runs no crun
   fs.mkdirSync(paths.runroot, { recursive: true });
   const dir = fs.mkdtempSync(path.join(paths.runroot, 'seccomp-compile-'));
   const id = path.basename(dir);
