@@ -3,7 +3,7 @@
  * The CLI and the pod/volume modules use only what is exported here.
  */
 export type { ContainerOptions, ContainerRecord, RunState, RuntimeImage, MountRequest, HealthCheck, HealthOnFailure, SdNotifyMode, CgroupsMode, ContainerStatus } from './types.js';
-export { createContainer, stopContainer, killContainer, removeContainer, waitContainer, cleanupRuntime, containerState, lookupContainer, withContainerLock, DEFAULT_STOP_TIMEOUT } from './lifecycle.js';
+export { createContainer, stopContainer, killContainer, removeContainer, removeContainerVolumes, waitContainer, cleanupRuntime, containerState, lookupContainer, withContainerLock, DEFAULT_STOP_TIMEOUT } from './lifecycle.js';
 export { startContainer, type LaunchMode, type StartResult } from './launch.js';
 export { listRecords, findRecord, requireRecord, readState, containerDir, containerRunDir, logFile } from './state.js';
 export { execInContainer, type ExecOptions } from './exec.js';

@@ -34,7 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { RuntimeError } from '../errors/index.js';
 import type { StoragePaths } from '../paths/index.js';
 import type { ContainerRecord, RunState } from './types.js';
-import { bootId, exitFile, logFile, pidFile, processStartTime, readState, writeState, containerRunDir } from './state.js';
+import { bootId, exitFile, logFile, pidFile, processStartTime, readState, writeState, containerRunDir, removeContainerDirsSoon } from './state.js';
 import { prepareBundle } from './prepare.js';
 import { crunBinary, crunCreate, crunError, crunRunArgs, crunStart, readCrunLog } from './crun.js';
 import { sdNotify } from './notify.js';
@@ -44,7 +44,7 @@ import { PYTHON, helperScript, consoleRelay } from './helpers.js';
 import { armHealthChecks } from './health-timer.js';
 
 export type LaunchMode = 'foreground' | 'detached';
-export interface StartResult { pid: number; supervisor: NonNullable<RunState['supervisor']>; exitCode?: number }
+export interface StartResult { pid: number; supervisor: NonNullable<RunState['supervisor']>; exitCode?: number; removed?: boolean }
 
 export const BERTH_BIN = fileURLToPath(new URL('../../../bin/berth.js', import.meta.url));
 
@@ -86,8 +86,14 @@ function markRunning(paths: StoragePaths, record: ContainerRecord, state: RunSta
   writeState(paths, record.id, state);
 }
 
-export async function startContainer(paths: StoragePaths, record: ContainerRecord, mode: LaunchMode, env: NodeJS.ProcessEnv = process.env): Promise<StartResult> {
-  if (mode === 'foreground') return startForeground(paths, record, env);
+/**
+ * `removeWhenDone` (foreground `run --rm`): the container's dirs go in the same locked step as the
+ * cleanup after its exit (`removed` says so); the caller then removes its anonymous volumes (run.ts finishRemoved).
+ */
+export interface StartOptions { removeWhenDone?: boolean }
+
+export async function startContainer(paths: StoragePaths, record: ContainerRecord, mode: LaunchMode, env: NodeJS.ProcessEnv = process.env, options: StartOptions = {}): Promise<StartResult> {
+  if (mode === 'foreground') return startForeground(paths, record, env, options);
   const systemd = Boolean(env.NOTIFY_SOCKET) && record.options.sdnotify !== 'ignore';
   if (systemd && record.options.cgroups === 'split' && record.cgroupParent) moveSelfToLeaf(record.cgroupParent);
   return withContainerLock(paths, record.id, async () => {
@@ -157,7 +163,7 @@ async function startMonitor(paths: StoragePaths, record: ContainerRecord, bundle
   }
 }
 
-async function startForeground(paths: StoragePaths, record: ContainerRecord, env: NodeJS.ProcessEnv): Promise<StartResult> {
+async function startForeground(paths: StoragePaths, record: ContainerRecord, env: NodeJS.ProcessEnv, options: StartOptions): Promise<StartResult> {
   const pidPath = pidFile(paths, record.id);
   const crunLog = path.join(containerRunDir(paths, record.id), 'crun.log');
   const terminal = record.options.tty === true;
@@ -199,7 +205,14 @@ async function startForeground(paths: StoragePaths, record: ContainerRecord, env
     throw crunError('run', record.id, message || `crun exited with status ${exitCode}`);
   }
   fs.writeFileSync(exitFile(paths, record.id), `${exitCode}\n`);
-  await withContainerLock(paths, record.id, () => cleanupRuntime(paths, record, { ...state, status: 'exited', exitCode }));
-  return { pid, supervisor: 'foreground', exitCode };
+  let removed = false;
+  await withContainerLock(paths, record.id, async () => {
+    await cleanupRuntime(paths, record, { ...state, status: 'exited', exitCode });
+    if (options.removeWhenDone) {
+      await removeContainerDirsSoon(paths, record.id);
+      removed = true;
+    }
+  });
+  return { pid, supervisor: 'foreground', exitCode, removed };
 }
 

@@ -185,6 +185,12 @@ export async function killContainer(paths: StoragePaths, record: ContainerRecord
 export interface RemoveOptions { force?: boolean; timeout?: number; volumes?: boolean }
 
 /** Idempotent; with force a running container is stopped first (StopSignal, timeout, SIGKILL). */
+/** A removed container's anonymous volumes (`rm -v`, `--rm`), unless another container uses one. */
+export async function removeContainerVolumes(paths: StoragePaths, record: ContainerRecord): Promise<void> {
+  // (listRecords reads every container's record: only when there is an anonymous volume to check)
+  if (record.options.mounts.some((m) => m.kind === 'volume' && m.anonymous)) await removeAnonymousVolumes(paths, record, listRecords(paths));
+}
+
 export async function removeContainer(paths: StoragePaths, record: ContainerRecord, opts: RemoveOptions = {}): Promise<void> {
   await withContainerLock(paths, record.id, async () => {
     const state = readState(paths, record.id);
@@ -211,10 +217,7 @@ export async function removeContainer(paths: StoragePaths, record: ContainerReco
       await removeInUserNamespace([containerRunDir(paths, record.id), containerDir(paths, record.id)]);
     }
   });
-  // (listRecords reads every container's record: only when there is an anonymous volume to check)
-  if ((opts.volumes || record.options.rm) && record.options.mounts.some((m) => m.kind === 'volume' && m.anonymous)) {
-    await removeAnonymousVolumes(paths, record, listRecords(paths));
-  }
+  if (opts.volumes || record.options.rm) await removeContainerVolumes(paths, record);
 }
 
 /** Wait until the container is not running; its exit code when berth knows it (else -1). */

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import {
-  createContainer, removeContainer, requireCgroupV2, scheduleHealthChecks, sdNotify, startContainer, waitHealthy, type ContainerRecord,
+  createContainer, removeContainer, removeContainerVolumes, requireCgroupV2, scheduleHealthChecks, sdNotify, startContainer, waitHealthy, type ContainerRecord,
 } from '../../runtime/index.js';
 import { containerCommandBuilder, parseRunCommandLine, type ParsedRun } from './container-flags.js';
 import { resolveImage } from './container-support.js';
@@ -35,6 +35,13 @@ async function undoCreate(parsed: ParsedRun, record: ContainerRecord): Promise<v
   await podExitPolicy(parsed.paths, record);
 }
 
+/** After a foreground --rm container whose cleanup already removed its dirs (launch.ts). */
+async function finishRemoved(parsed: ParsedRun, record: ContainerRecord): Promise<void> {
+  await removeContainerVolumes(parsed.paths, record).catch(() => undefined);
+  if (parsed.cidfile) fs.rmSync(parsed.cidfile, { force: true });
+  await podExitPolicy(parsed.paths, record);
+}
+
 export const runCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'run [image] [command..]',
   describe: 'Run a command in a new container',
@@ -49,7 +56,7 @@ export async function runContainer(parsed: ParsedRun): Promise<void> {
   // A start that fails leaves nothing behind: the container it created is removed again.
   const start = async (mode: 'foreground' | 'detached') => {
     try {
-      return await startContainer(paths, record, mode);
+      return await startContainer(paths, record, mode, process.env, { removeWhenDone: mode === 'foreground' && record.options.rm });
     } catch (error) {
       await undoCreate(parsed, record);
       throw error;
@@ -57,7 +64,8 @@ export async function runContainer(parsed: ParsedRun): Promise<void> {
   };
   if (!parsed.detach) {
     const result = await start('foreground');
-    if (record.options.rm) await undoCreate(parsed, record);
+    if (result.removed) await finishRemoved(parsed, record);
+    else if (record.options.rm) await undoCreate(parsed, record);
     process.exitCode = result.exitCode ?? 0;
     return;
   }
