@@ -187,6 +187,9 @@ export async function removeContainerDirsSoon(paths: StoragePaths, id: string): 
   // Rootless from the host side (outside berth's user namespace) cannot delete what the container
   // wrote as subordinate ids: the caller goes through the namespace on EACCES, synchronously.
   if (paths.rootless && !paths.userns) return removeContainerDirs(paths, id);
+  // Under systemd (a unit's ExecStart --replace, ExecStop, ExecStopPost) a process left behind is
+  // the unit's: systemd would kill the deleting helper when the unit stops, so delete now.
+  if (process.env.INVOCATION_ID) return removeContainerDirs(paths, id);
   fs.rmSync(containerRunDir(paths, id), { recursive: true, force: true });
   const dir = containerDir(paths, id);
   const trash = trashDir(paths);
