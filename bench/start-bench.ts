@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
 
     const commands: [string, string][] = [
-      ['floor: crun run (prepared bundle, `true`)', `crun --root=${run}/crun run --bundle ${bundle} floor-$$`],
+      ['floor: crun run (prepared bundle, `true`)', `crun --root=${run}/crun run --bundle ${bundle} floor`],
       ['node -e 0', `${process.execPath} -e 0`],
       ['berth run --rm --network=none IMAGE true', `${berth} run --rm --network=none ${image} true`],
       ['berth run --rm --network=none --cgroups=disabled IMAGE true', `${berth} run --rm --network=none --cgroups=disabled ${image} true`],
@@ -82,7 +82,9 @@ async function main(): Promise<void> {
       );
     }
     const json = path.join(work, 'hyperfine.json');
-    const hf = ['hyperfine', '--warmup', '2', '--runs', String(runs), '--export-json', json];
+    // -N: no shell between hyperfine and the command (a shell's start-up, subtracted by estimate
+    // otherwise, only adds noise at this scale); the command lines need no shell.
+    const hf = ['hyperfine', '-N', '--warmup', '2', '--runs', String(runs), '--export-json', json];
     for (const [name, cmd] of commands) hf.push('-n', name, cmd);
     const r = await ns.exec(hf, { env, timeoutMs: 1800000 });
     if (r.exitCode !== 0) throw new Error(`hyperfine failed:\n${r.stdout}\n${r.stderr}`);
@@ -147,7 +149,7 @@ async function main(): Promise<void> {
   const section = [
     '## start',
     '',
-    `\`bench/start ${runs}\` (hyperfine, ${runs} runs after 2 warm-ups, all in one run on this 2-core VM, load average at the end: ${load};`,
+    `\`bench/start ${runs}\` (hyperfine -N, ${runs} runs after 2 warm-ups, all in one run on this 2-core VM, load average at the end: ${load};`,
     'compare within this table only). Image: busybox from a local registry,',
     'pulled beforehand by both engines. Inside a private mount/cgroup/pid namespace with cgroup2 (the host is hybrid);',
     'Podman needs `--cgroups=disabled` here (its device cgroup needs RLIMIT_MEMLOCK), so berth is shown that way too.',
