@@ -26,14 +26,16 @@ function loadFast() {
 
 async function run() {
   // Rootless: commands that write the store or start containers run again inside berth's user
-  // namespace (src/runtime/userns.ts); decided before the CLI is loaded, to keep this half cheap.
+  // namespace (src/runtime/userns.ts); decided from the code-cached bundle (the ES modules of the
+  // tsc output cost ~20 ms more to load), before any command's module runs.
+  const fastTime = mtime(fastBundle);
+  const fast = fastTime >= 0 && fastTime >= tscTime ? loadFast() : undefined;
   if (process.getuid?.() !== 0 && !process.env.BERTH_ROOTLESS_UID) {
-    const userns = await import('../dist/src/runtime/userns.js');
+    const userns = fast ?? await import('../dist/src/runtime/userns.js');
     if (userns.needsUserNamespace(argv)) return userns.runRootless(argv);
   }
-  const fastTime = mtime(fastBundle);
-  if (fastTime >= 0 && fastTime >= tscTime) {
-    const code = await loadFast().fastMain(argv);
+  if (fast) {
+    const code = await fast.fastMain(argv);
     if (code !== undefined) return code;
   }
   const esmFresh = mtime(`${root}dist/bundle/cli/main.mjs`) >= tscTime;

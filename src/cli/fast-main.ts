@@ -6,6 +6,9 @@
 import { fastCommand } from './fast-path.js';
 import { reportError } from './report-error.js';
 
+// The rootless re-exec's host-side half (bin/berth.js), from this bundle rather than as ES modules.
+export { needsUserNamespace, runRootless } from '../runtime/userns.js';
+
 /** The exit status, or undefined when the command line is not one for the fast path. */
 export async function fastMain(argv: string[]): Promise<number | undefined> {
   try {

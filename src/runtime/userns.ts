@@ -135,8 +135,13 @@ export function reexecInUserNamespace(argv: string[], env: NodeJS.ProcessEnv = p
 const SIGNAL_FD_ENV = 'BERTH_HOST_SIGNAL_FD';
 // Only this process talks to its host side: taken out of the environment that crun, the monitor
 // and `berth cleanup` inherit (the fd itself is not inherited: Node opens nothing without CLOEXEC).
-const hostSignalFd = Number(process.env[SIGNAL_FD_ENV]);
+// Kept on the process, not the module: the code-cached CLI bundle and the ES modules of the rest
+// of the CLI each have their own copy of this module, and the first to load takes the variable.
+const HOST_SIGNAL_FD = Symbol.for('berth.hostSignalFd');
+const processGlobals = globalThis as unknown as Record<symbol, number | undefined>;
+if (processGlobals[HOST_SIGNAL_FD] === undefined) processGlobals[HOST_SIGNAL_FD] = Number(process.env[SIGNAL_FD_ENV]);
 delete process.env[SIGNAL_FD_ENV];
+const hostSignalFd = processGlobals[HOST_SIGNAL_FD];
 
 /** Host side: "PID SIGNAL" lines in, "ok"/"error" lines out; only processes of the mapped ids. */
 function serveSignals(channel: net.Socket, mapping: IdMapping): void {
