@@ -20,6 +20,7 @@ import { resolveName, type Resolution } from './short-names.js';
 import { isTransientNetworkError } from './http.js';
 import { chainIds, ImageStore } from './store/index.js';
 import { startLockHelper } from './store/locks.js';
+import { chunkBuffer, warmUnpackPool } from './store/unpack-pool.js';
 
 export interface PullOptions extends Omit<EnsureImageOptions, 'policy'> {
   /** Concurrent layer downloads (default 6, as containers/image). */
@@ -116,6 +117,8 @@ async function pullFromSource(store: ImageStore, name: ImageReference, source: P
   if (manifestDoc.kind !== 'image') throw new ImageError('image.manifest.invalid', `${image}: not an image manifest`, { context: { image } });
   const manifest = manifestDoc.manifest;
   emit({ phase: 'manifest', message: 'Getting image source signatures' });
+  // The layer unpack worker starts while the config is fetched (unpack-pool.ts).
+  if (manifest.layers.length > 0) warmUnpackPool();
 
   let diffIds: string[] | undefined;
   try {
@@ -182,6 +185,7 @@ async function fetchConfig(ctx: PullContext, manifest: ImageManifest): Promise<O
 
 const WRITE_BATCH = 256 * 1024;
 
+
 function isBlobMismatch(error: unknown): boolean {
   return error instanceof ImageError && /(size|digest)-mismatch/.test(error.code);
 }
@@ -214,7 +218,13 @@ async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean,
       let pending: Uint8Array[] = [];
       let pendingBytes = 0;
       const flush = (): Buffer => {
-        const out = pending.length === 1 ? Buffer.from(pending[0].buffer, pending[0].byteOffset, pending[0].byteLength) : Buffer.concat(pending, pendingBytes);
+        // One copy into memory of its own, which the layer unpack worker can then take over (and give back).
+        const out = chunkBuffer(pendingBytes);
+        let at = 0;
+        for (const piece of pending) {
+          out.set(piece, at);
+          at += piece.byteLength;
+        }
         bytes += pendingBytes;
         pending = [];
         pendingBytes = 0;
