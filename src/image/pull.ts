@@ -20,7 +20,8 @@ import { resolveName, type Resolution } from './short-names.js';
 import { isTransientNetworkError } from './http.js';
 import { chainIds, ImageStore } from './store/index.js';
 import { startLockHelper } from './store/locks.js';
-import { chunkBuffer, warmUnpackPool } from './store/unpack-pool.js';
+import { chunkBuffer, warmUnpackPool, WORKER_MIN_LAYER } from './store/unpack-pool.js';
+import { downloaded } from './young-garbage.js';
 
 export interface PullOptions extends Omit<EnsureImageOptions, 'policy'> {
   /** Concurrent layer downloads (default 6, as containers/image). */
@@ -117,8 +118,8 @@ async function pullFromSource(store: ImageStore, name: ImageReference, source: P
   if (manifestDoc.kind !== 'image') throw new ImageError('image.manifest.invalid', `${image}: not an image manifest`, { context: { image } });
   const manifest = manifestDoc.manifest;
   emit({ phase: 'manifest', message: 'Getting image source signatures' });
-  // The layer unpack worker starts while the config is fetched (unpack-pool.ts).
-  if (manifest.layers.length > 0) warmUnpackPool();
+  // The layer unpack worker, if a layer is large enough to use it, starts while the config is fetched.
+  if (manifest.layers.some((l) => l.size >= WORKER_MIN_LAYER)) warmUnpackPool();
 
   let diffIds: string[] | undefined;
   try {
@@ -218,7 +219,7 @@ async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean,
       let pending: Uint8Array[] = [];
       let pendingBytes = 0;
       const flush = (): Buffer => {
-        // One copy into memory of its own, which the layer unpack worker can then take over (and give back).
+        // One copy into memory of its own, which the layer unpack worker can then take over.
         const out = chunkBuffer(pendingBytes);
         let at = 0;
         for (const piece of pending) {
@@ -226,6 +227,7 @@ async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean,
           at += piece.byteLength;
         }
         bytes += pendingBytes;
+        downloaded(pendingBytes);
         pending = [];
         pendingBytes = 0;
         if (report && (Date.now() - lastReport > 100 || bytes === desc.size)) {

@@ -15,8 +15,8 @@ import { digestHex } from './digest.js';
 import { layerDiffDir, layerDir, type StoreLayout } from './layout.js';
 import { ownedTempName } from './owner.js';
 import { blobPath, exists, partialPath, writeBlobLocked } from './blobs.js';
-import type { UnpackOptions, UnpackResult } from './unpack.js';
-import { unpackFileInWorker, unpackInWorker } from './unpack-pool.js';
+import { unpackLayerFile, type UnpackOptions, type UnpackResult } from './unpack.js';
+import { layerUnpacker } from './unpack-pool.js';
 
 export interface LayerRecord {
   chainId: string;
@@ -60,7 +60,7 @@ export async function ensureLayerLocked(layout: StoreLayout, request: UnpackRequ
   }
   const tmp = await prepareLayerTemp(layout, chainHex);
   try {
-    const result = await unpackFileInWorker(request.blobFile, path.join(tmp, 'diff'), unpackOptions(request));
+    const result = await unpackLayerFile(request.blobFile, path.join(tmp, 'diff'), unpackOptions(request));
     await writeLayerRecord(tmp, request, result);
     await publishLayer(layout, tmp, request.chainId);
   } catch (error) {
@@ -97,9 +97,9 @@ export async function streamLayerLocked(layout: StoreLayout, request: StreamLaye
   if (haveBlob) return { dir: await ensureLayerLocked(layout, { ...request, blobFile }), read: false };
 
   const tmp = await prepareLayerTemp(layout, chainHex);
-  // The extractor runs in a worker thread (unpack-pool.ts); it takes the chunks only as fast as it
-  // writes the layer (backpressure through push()).
-  const job = unpackInWorker(path.join(tmp, 'diff'), unpackOptions(request));
+  // A large layer is unpacked in a worker thread, a small one here (unpack-pool.ts); the extractor
+  // takes the chunks only as fast as it writes the layer (backpressure through push()).
+  const job = layerUnpacker(request.size, path.join(tmp, 'diff'), unpackOptions(request));
   let sourceFailed = false;
   let refused: unknown;
   let unpacked: UnpackResult | undefined;

@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ImageError } from '../../errors/index.js';
-import type { UnpackOptions, UnpackResult } from './unpack.js';
+import { ChunkFeed } from './chunk-feed.js';
+import { unpackLayerStream, type UnpackOptions, type UnpackResult } from './unpack.js';
 import { deserializeError, type FromWorker, type ToWorker } from './unpack-protocol.js';
 
 /** Bytes sent to a job but not yet taken by its extractor before push() asks the sender to wait. */
@@ -151,7 +152,8 @@ function onMessage(message: FromWorker): void {
   }
 }
 
-function submit(make: (id: number) => ToWorker): { id: number; job: Job; result: Promise<UnpackResult> } {
+/** Unpack a layer in the worker from its compressed bytes, pushed as they arrive (see unpackLayerStream). */
+export function unpackInWorker(dest: string, options: UnpackOptions): StreamUnpack {
   const owner = pickWorker();
   const id = nextId++;
   let job!: Job;
@@ -160,13 +162,7 @@ function submit(make: (id: number) => ToWorker): { id: number; job: Job; result:
   });
   jobs.set(id, job);
   if (owner.active++ === 0) owner.worker.ref();
-  owner.worker.postMessage(make(id));
-  return { id, job, result };
-}
-
-/** Unpack a layer from its compressed bytes, pushed as they arrive (see unpackLayerStream). */
-export function unpackInWorker(dest: string, options: UnpackOptions): StreamUnpack {
-  const { id, job, result } = submit((id) => ({ type: 'stream', id, dest, options }));
+  owner.worker.postMessage({ type: 'stream', id, dest, options } satisfies ToWorker);
   const send = (message: ToWorker, transfer?: ArrayBuffer[]): void => {
     if (!job.settled) job.owner.worker.postMessage(message, transfer);
   };
@@ -188,7 +184,45 @@ export function unpackInWorker(dest: string, options: UnpackOptions): StreamUnpa
   };
 }
 
-/** Unpack a layer from its blob file (see unpackLayerFile). */
-export function unpackFileInWorker(file: string, dest: string, options: UnpackOptions): Promise<UnpackResult> {
-  return submit((id) => ({ type: 'file', id, file, dest, options })).result;
+/**
+ * The same on this thread: for small layers, whose unpacking costs less than the worker's start
+ * (~70 ms of CPU) and the hand-over. The chunks are shared, not copied (both sides only read them).
+ */
+export function unpackHere(dest: string, options: UnpackOptions): StreamUnpack {
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  let settled = false;
+  const release = (): void => {
+    const waiting = wake;
+    wake = undefined;
+    waiting?.();
+  };
+  const feed = new ChunkFeed((bytes) => {
+    inFlight -= bytes;
+    if (inFlight < IN_FLIGHT) release();
+  });
+  const result = unpackLayerStream(feed, dest, options).finally(() => {
+    settled = true;
+    release();
+  });
+  return {
+    push(chunk) {
+      if (settled) return undefined;
+      inFlight += chunk.byteLength;
+      feed.push(chunk);
+      if (inFlight < IN_FLIGHT) return undefined;
+      return new Promise<void>((resolve) => (wake = resolve));
+    },
+    end: () => feed.end(),
+    abort: (message) => feed.abort(message),
+    result,
+  };
+}
+
+/** Layers this large (compressed bytes) are unpacked in the worker, smaller ones on the main thread. */
+export const WORKER_MIN_LAYER = 8 * 1024 * 1024;
+
+/** The unpacker for a layer of `size` compressed bytes (see WORKER_MIN_LAYER). */
+export function layerUnpacker(size: number, dest: string, options: UnpackOptions): StreamUnpack {
+  return size >= WORKER_MIN_LAYER ? unpackInWorker(dest, options) : unpackHere(dest, options);
 }

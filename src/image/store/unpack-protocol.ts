@@ -8,7 +8,6 @@ import type { UnpackOptions, UnpackResult } from './unpack.js';
 
 export type ToWorker =
   | { type: 'stream'; id: number; dest: string; options: UnpackOptions }
-  | { type: 'file'; id: number; file: string; dest: string; options: UnpackOptions }
   /** Compressed bytes of a 'stream' job; `buffer` is transferred (the sender no longer has it). */
   | { type: 'chunk'; id: number; buffer: ArrayBuffer; offset: number; length: number }
   | { type: 'end'; id: number }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ImageError } from '../../../../src/errors/index.js';
 import { unpackLayerFile } from '../../../../src/image/store/unpack.js';
-import { chunkBuffer, unpackFileInWorker, unpackInWorker } from '../../../../src/image/store/unpack-pool.js';
+import { chunkBuffer, unpackHere, unpackInWorker } from '../../../../src/image/store/unpack-pool.js';
 import { compress, describeTree, diffTrees, makeCanary, tempDir } from './store-fixtures.js';
 import { makeTar, sha256 } from './tar-fixtures.js';
 
@@ -22,7 +22,7 @@ const tar = makeTar([
 ]);
 
 /** Pushes `blob` in pieces of `size` as the pull does (awaiting backpressure), then ends. */
-async function pushAll(job: ReturnType<typeof unpackInWorker>, blob: Buffer, size: number, own: boolean): Promise<void> {
+async function pushAll(job: ReturnType<typeof unpackHere>, blob: Buffer, size: number, own: boolean): Promise<void> {
   for (let at = 0; at < blob.length; at += size) {
     const piece = blob.subarray(at, at + size);
     const chunk = own ? chunkBuffer(piece.length) : piece;
@@ -33,7 +33,7 @@ async function pushAll(job: ReturnType<typeof unpackInWorker>, blob: Buffer, siz
   job.end();
 }
 
-describe('layer unpacking in the worker thread', () => {
+describe('layer unpacking from a download, in the worker thread and on this one', () => {
   let t: ReturnType<typeof tempDir>;
   before(() => (t = tempDir('worker')));
   after(() => t.cleanup());
@@ -45,7 +45,7 @@ describe('layer unpacking in the worker thread', () => {
   }
 
   for (const compression of ['gzip', 'zstd', 'none'] as const) {
-    it(`writes the same layer as the main-thread extractor, from streamed ${compression} chunks`, async () => {
+    it(`writes the same layer as unpackLayerFile, from streamed ${compression} chunks`, async () => {
       const blob = compress(tar, compression);
       const file = path.join(t.dir, `${compression}.blob`);
       fs.writeFileSync(file, blob);
@@ -57,9 +57,11 @@ describe('layer unpacking in the worker thread', () => {
       const result = await job.result;
       assert.deepEqual(result, expected);
       assert.deepEqual(diffTrees(describeTree(reference, { mtimes: true }), describeTree(streamed, { mtimes: true })), []);
-      const fromFile = dest(`${compression}-worker-file`);
-      assert.deepEqual(await unpackFileInWorker(file, fromFile, { diffId: sha256(tar), keepOwnership: true }), expected);
-      assert.deepEqual(diffTrees(describeTree(reference, { mtimes: true }), describeTree(fromFile, { mtimes: true })), []);
+      const here = dest(`${compression}-here`);
+      const local = unpackHere(here, { diffId: sha256(tar), keepOwnership: true, layer: 'test-layer' });
+      await pushAll(local, blob, 100_000, false);
+      assert.deepEqual(await local.result, expected);
+      assert.deepEqual(diffTrees(describeTree(reference, { mtimes: true }), describeTree(here, { mtimes: true })), []);
     });
   }
 
@@ -104,7 +106,6 @@ describe('layer unpacking in the worker thread', () => {
     const wrong = unpackInWorker(dest('wrong-diffid'), { diffId: sha256('other'), layer: 'sha256:beef' });
     await pushAll(wrong, compress(tar, 'zstd'), 65536, false);
     await assert.rejects(wrong.result, (error: unknown) => error instanceof ImageError && error.code === 'diff-id-mismatch' && /does not match the config's diff ID/.test(error.message));
-    await assert.rejects(unpackFileInWorker(path.join(t.dir, 'missing.blob'), dest('missing'), {}), (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT');
   });
 
   it('an idle worker does not keep the process alive (a pull that finds every layer stored)', () => {
@@ -115,10 +116,10 @@ describe('layer unpacking in the worker thread', () => {
     assert.ok(Date.now() - started < 5000);
   });
 
-  it('an aborted download stops the job: it fails with the reason and writes no more', async () => {
+  for (const where of ['worker', 'here'] as const) it(`an aborted download stops the job (${where}): it fails with the reason and writes no more`, async () => {
     const blob = compress(tar, 'gzip');
-    const dir = dest('aborted');
-    const job = unpackInWorker(dir, { diffId: sha256(tar) });
+    const dir = dest(`aborted-${where}`);
+    const job = (where === 'worker' ? unpackInWorker : unpackHere)(dir, { diffId: sha256(tar) });
     const full = job.push(blob.subarray(0, 512 * 1024));
     if (full) await full;
     job.abort('the download stopped');
