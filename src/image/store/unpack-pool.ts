@@ -118,7 +118,11 @@ function pickWorker(): PoolWorker {
 
 /** Start a worker now (its start-up then overlaps the registry round trips of a pull). */
 export function warmUnpackPool(): void {
-  if (workers.length === 0) startWorker();
+  try {
+    if (workers.length === 0) startWorker();
+  } catch {
+    // layerUnpacker then unpacks on this thread
+  }
 }
 
 function settle(job: Job, how: () => void): void {
@@ -224,5 +228,12 @@ export const WORKER_MIN_LAYER = 8 * 1024 * 1024;
 
 /** The unpacker for a layer of `size` compressed bytes (see WORKER_MIN_LAYER). */
 export function layerUnpacker(size: number, dest: string, options: UnpackOptions): StreamUnpack {
-  return size >= WORKER_MIN_LAYER ? unpackInWorker(dest, options) : unpackHere(dest, options);
+  if (size >= WORKER_MIN_LAYER) {
+    try {
+      return unpackInWorker(dest, options);
+    } catch {
+      // no worker could be started (threads or memory exhausted): the same work on this thread
+    }
+  }
+  return unpackHere(dest, options);
 }
