@@ -68,23 +68,28 @@ describe('layer unpacking from a download, in the worker thread and on this one'
   it('moves chunkBuffer chunks to the worker without a copy, copies other chunks, and asks the sender to wait', async () => {
     const blob = compress(tar, 'gzip');
     const job = unpackInWorker(dest('transfer'), { diffId: sha256(tar) });
-    const piece = 600 * 1024;
-    const owned = chunkBuffer(piece);
-    blob.copy(owned, 0, 0, piece);
-    assert.equal(job.push(owned), undefined, 'under the in-flight limit: no wait');
-    assert.equal(owned.byteLength, 0, 'the chunkBuffer memory went to the worker');
-    const rest = Buffer.from(blob.subarray(piece, 2 * piece));
-    const copyOfRest = Buffer.from(rest);
-    const wait = job.push(rest);
-    assert.ok(wait instanceof Promise, 'over 1 MiB in flight: push asks to wait');
-    assert.deepEqual(rest, copyOfRest, 'a chunk not made by chunkBuffer stays intact');
-    await wait;
-    for (let at = 2 * piece; at < blob.length; at += 256 * 1024) {
-      const full = job.push(blob.subarray(at, at + 256 * 1024));
-      if (full) await full;
+    try {
+      const piece = 300 * 1024;
+      const owned = chunkBuffer(piece);
+      blob.copy(owned, 0, 0, piece);
+      assert.equal(job.push(owned), undefined, 'under the in-flight limit (512 KiB): no wait');
+      assert.equal(owned.byteLength, 0, 'the chunkBuffer memory went to the worker');
+      const rest = Buffer.from(blob.subarray(piece, 2 * piece));
+      const copyOfRest = Buffer.from(rest);
+      const wait = job.push(rest);
+      assert.ok(wait instanceof Promise, 'over the limit in flight: push asks to wait');
+      assert.deepEqual(rest, copyOfRest, 'a chunk not made by chunkBuffer stays intact');
+      await wait;
+      for (let at = 2 * piece; at < blob.length; at += 256 * 1024) {
+        const full = job.push(blob.subarray(at, at + 256 * 1024));
+        if (full) await full;
+      }
+      job.end();
+      assert.equal((await job.result).diffId, sha256(tar));
+    } finally {
+      job.abort('test over'); // a failed assertion must not leave the job (and the worker) running
+      await job.result.catch(() => undefined);
     }
-    job.end();
-    assert.equal((await job.result).diffId, sha256(tar));
   });
 
   it('refuses an unsafe layer with the same typed error, naming the entry, and writes nothing outside', async () => {
