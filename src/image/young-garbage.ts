@@ -8,9 +8,9 @@
  * The interval must be longer than a network chunk waits for its batch to fill (one 512 KiB batch
  * per download, up to 6 downloads at once: ~3 MiB of traffic); otherwise waiting chunks live
  * through two collections, move to the old generation and are freed only by the full GC. Measured
- * on the 200 MB bench pull (5 layers, peak RSS of 6 runs each): none 137-145 MB, every 2 MiB
- * 165-172 MB, 4 MiB 129-134 MB, 6 MiB 133-136 MB, 8 MiB 136-139 MB; a collection takes well under
- * a millisecond.
+ * on the 200 MB bench pull (5 layers, peak RSS, 6 runs each): every 2 MiB 165-172 MB, 4 MiB
+ * 129-134 MB, 6 MiB 133-136 MB, 8 MiB 136-139 MB (with 256 KiB batches: none 148-150 MB, 4 MiB
+ * 126-129 MB); a collection takes well under a millisecond.
  *
  * The collector is reached the way the `--expose-gc` flag offers it, set at run time: that flag
  * only adds a `gc` function to contexts created afterwards (here a throwaway vm context). Where
