@@ -1,9 +1,10 @@
 /**
  * Layer unpacking off the main thread. A pull is CPU-bound on one thread otherwise: the HTTP
  * parser, the blob digest and the blob write share it with decompression, the tar parser, the
- * extractor's file writes and the diff-ID hash. Here the second half runs in worker threads
- * (unpack-worker.ts, the very same extractor code, unpack.ts), and the main thread keeps the
- * network, the blob digest and the blob file. Chunks are moved to the worker (transferred, not
+ * extractor's file writes and the diff-ID hash. Here, for layers of WORKER_MIN_LAYER or more, the
+ * second half runs in a worker thread (unpack-worker.ts, the very same extractor code, unpack.ts),
+ * and the main thread keeps the network, the blob digest and the blob file; smaller layers are
+ * unpacked on the main thread (unpackHere). Chunks are moved to the worker (transferred, not
  * cloned), with backpressure: at most IN_FLIGHT bytes of a job wait in the worker's queue.
  *
  * Workers start on first use (or warmUnpackPool) and are kept for the process; an idle worker
@@ -17,7 +18,10 @@ import { ChunkFeed } from './chunk-feed.js';
 import { unpackLayerStream, type UnpackOptions, type UnpackResult } from './unpack.js';
 import { deserializeError, type FromWorker, type ToWorker } from './unpack-protocol.js';
 
-/** Bytes sent to a job but not yet taken by its extractor before push() asks the sender to wait (one download batch: 1 MiB measured no faster, 5 MB more peak RSS). */
+/**
+ * Bytes sent to a job but not yet taken by its extractor before push() asks the sender to wait:
+ * one download batch (1 MiB measured no faster, for ~5 MB more peak RSS).
+ */
 const IN_FLIGHT = 512 * 1024;
 /**
  * One worker: with the main thread that makes two busy threads, as many as the 2-core machine the
