@@ -20,6 +20,8 @@ import { resolveName, type Resolution } from './short-names.js';
 import { isTransientNetworkError } from './http.js';
 import { chainIds, ImageStore } from './store/index.js';
 import { startLockHelper } from './store/locks.js';
+import { chunkBuffer, warmUnpackPool, WORKER_MIN_LAYER } from './store/unpack-pool.js';
+import { downloaded } from './young-garbage.js';
 
 export interface PullOptions extends Omit<EnsureImageOptions, 'policy'> {
   /** Concurrent layer downloads (default 6, as containers/image). */
@@ -116,6 +118,8 @@ async function pullFromSource(store: ImageStore, name: ImageReference, source: P
   if (manifestDoc.kind !== 'image') throw new ImageError('image.manifest.invalid', `${image}: not an image manifest`, { context: { image } });
   const manifest = manifestDoc.manifest;
   emit({ phase: 'manifest', message: 'Getting image source signatures' });
+  // The layer unpack worker, if a layer is large enough to use it, starts while the config is fetched.
+  if (manifest.layers.some((l) => l.size >= WORKER_MIN_LAYER)) warmUnpackPool();
 
   let diffIds: string[] | undefined;
   try {
@@ -180,7 +184,13 @@ async function fetchConfig(ctx: PullContext, manifest: ImageManifest): Promise<O
   return config;
 }
 
-const WRITE_BATCH = 256 * 1024;
+/**
+ * Download batch size. Each batch costs a blob write, a hash call, a message to the unpack worker
+ * and a decompressor input, each with a thread hand-over; 512 KiB measured ~10% faster than 256 KiB
+ * on the 200 MB bench pull (alternating, 6 runs each) for ~8 MB more peak RSS; 1 MiB was faster
+ * still but peaked at ~185 MB (over the < 150 MB goal).
+ */
+const WRITE_BATCH = 512 * 1024;
 
 function isBlobMismatch(error: unknown): boolean {
   return error instanceof ImageError && /(size|digest)-mismatch/.test(error.code);
@@ -208,14 +218,21 @@ async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean,
     if (offset >= desc.size) offset = 0;
     let bytes = offset;
     let lastReport = 0;
-    // Network chunks are ~16-64 KiB; handing the store 256 KiB at a time cuts its write calls ~8-fold
+    // Network chunks are ~16-64 KiB; handing the store WRITE_BATCH at a time cuts its calls ~16-fold
     // while keeping little in flight (peak RSS matters: the goal is < 150 MB whatever the image).
     const counted = async function* (source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
       let pending: Uint8Array[] = [];
       let pendingBytes = 0;
       const flush = (): Buffer => {
-        const out = pending.length === 1 ? Buffer.from(pending[0].buffer, pending[0].byteOffset, pending[0].byteLength) : Buffer.concat(pending, pendingBytes);
+        // One copy into memory of its own, which the layer unpack worker can then take over.
+        const out = chunkBuffer(pendingBytes);
+        let at = 0;
+        for (const piece of pending) {
+          out.set(piece, at);
+          at += piece.byteLength;
+        }
         bytes += pendingBytes;
+        downloaded(pendingBytes);
         pending = [];
         pendingBytes = 0;
         if (report && (Date.now() - lastReport > 100 || bytes === desc.size)) {

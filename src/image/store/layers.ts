@@ -8,7 +8,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { ImageError } from '../../errors/index.js';
 import { readJson } from './atomic.js';
 import { shortName } from './chain.js';
@@ -16,7 +15,8 @@ import { digestHex } from './digest.js';
 import { layerDiffDir, layerDir, type StoreLayout } from './layout.js';
 import { ownedTempName } from './owner.js';
 import { blobPath, exists, partialPath, writeBlobLocked } from './blobs.js';
-import { unpackLayerFile, unpackLayerStream, type UnpackOptions, type UnpackResult } from './unpack.js';
+import { unpackLayerFile, type UnpackOptions, type UnpackResult } from './unpack.js';
+import { layerUnpacker } from './unpack-pool.js';
 
 export interface LayerRecord {
   chainId: string;
@@ -97,16 +97,16 @@ export async function streamLayerLocked(layout: StoreLayout, request: StreamLaye
   if (haveBlob) return { dir: await ensureLayerLocked(layout, { ...request, blobFile }), read: false };
 
   const tmp = await prepareLayerTemp(layout, chainHex);
-  // The extractor reads from this pipe; its buffers bound what is in flight (backpressure).
-  const pipe = new PassThrough({ highWaterMark: 256 * 1024 });
-  pipe.on('error', () => undefined); // the extractor sees errors through its iterator
+  // A large layer is unpacked in a worker thread, a small one here (unpack-pool.ts); the extractor
+  // takes the chunks only as fast as it writes the layer (backpressure through push()).
+  const job = layerUnpacker(request.size, path.join(tmp, 'diff'), unpackOptions(request));
   let sourceFailed = false;
   let refused: unknown;
   let unpacked: UnpackResult | undefined;
-  const unpacking = unpackLayerStream(pipe, path.join(tmp, 'diff'), unpackOptions(request)).then(
+  const unpacking = job.result.then(
     (result) => { unpacked = result; },
     (error: unknown) => { if (!sourceFailed) refused = error; throw error; },
-  ).finally(() => pipe.destroy());
+  );
   unpacking.catch(() => undefined);
   // After a refusal the download still runs to its end, unpacked no more: a corrupt blob is then
   // reported as such (digest) rather than as whatever its bad bytes made the extractor see.
@@ -114,15 +114,19 @@ export async function streamLayerLocked(layout: StoreLayout, request: StreamLaye
     let complete = false;
     try {
       for await (const chunk of source) {
-        if (refused === undefined && !pipe.destroyed && !pipe.write(chunk)) await writable(pipe);
         yield chunk;
+        // The blob write is done with the chunk: it may now move to the worker (chunkBuffer).
+        if (refused === undefined) {
+          const full = job.push(chunk);
+          if (full) await full;
+        }
       }
       complete = true;
-      pipe.end();
+      job.end();
     } finally {
       if (!complete) {
         sourceFailed = true;
-        pipe.destroy(new Error('the download stopped'));
+        job.abort('the download stopped');
       }
     }
   }
@@ -137,7 +141,8 @@ export async function streamLayerLocked(layout: StoreLayout, request: StreamLaye
   } catch (error) {
     const layerRefused = refused !== undefined;
     sourceFailed = true;
-    pipe.destroy();
+    job.abort('the blob was not stored');
+    // The worker has stopped writing into tmp once its job settled.
     await unpacking.catch(() => undefined);
     await fs.promises.rm(tmp, { recursive: true, force: true });
     // A refused layer with the right digest: its bytes are of no use (a resume would be refused again).
@@ -145,18 +150,6 @@ export async function streamLayerLocked(layout: StoreLayout, request: StreamLaye
     throw error;
   }
   return { dir: layerDiffDir(layout, chainHex), read: true };
-}
-
-function writable(stream: PassThrough): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('close', done);
-  });
 }
 
 function unpackOptions(request: Omit<UnpackRequest, 'blobFile'>): UnpackOptions {

@@ -5,11 +5,15 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { findInLayers, startRootlessWorld, type RootlessWorld } from './harness.js';
 
 let w: RootlessWorld;
+// Random data makes a layer of over 8 MiB compressed: such layers are unpacked in the worker thread
+// (src/image/store/unpack-pool.ts), so owners and the out-of-range error are checked there too.
+const padding = { content: crypto.randomBytes(9 * 1024 * 1024), mode: 0o644 };
 test.before(async () => {
   w = await startRootlessWorld('main', {
     owners: {
@@ -19,10 +23,11 @@ test.before(async () => {
         '/home/tester/f': { content: 'tester file\n', mode: 0o640, uid: 1000, gid: 1000 },
         '/usr/bin/suid-root': { content: '#!/bin/sh\necho root\n', mode: 0o4755 },
         '/usr/bin/suid-tester': { content: '#!/bin/sh\necho tester\n', mode: 0o4755, uid: 1000, gid: 1000 },
+        '/opt/padding': padding,
       },
     },
     service: { busybox: true, user: '1000', entrypoint: ['sh', '-c', 'echo started; trap "exit 0" TERM; while :; do sleep 0.1; done'] },
-    toobig: { busybox: true, files: { '/opt/far': { content: 'far away\n', mode: 0o644, uid: 70000, gid: 0 } } },
+    toobig: { busybox: true, files: { '/opt/far': { content: 'far away\n', mode: 0o644, uid: 70000, gid: 0 }, '/opt/padding': padding } },
   });
 });
 test.after(async () => { await w?.stop(); });

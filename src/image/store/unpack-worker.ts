@@ -1,0 +1,37 @@
+/**
+ * The layer extractor in a worker thread (see unpack-pool.ts, which starts it). Each job unpacks
+ * one layer with the same code as the main thread (unpack.ts: the strict extractor, the diff-ID
+ * hash, gzip/zstd) from the compressed chunks the main thread sends as they arrive. Several jobs
+ * run at once, interleaved on this thread's event loop.
+ */
+import { parentPort } from 'node:worker_threads';
+import { ChunkFeed } from './chunk-feed.js';
+import { unpackLayerStream } from './unpack.js';
+import { serializeError, type ToWorker, type FromWorker } from './unpack-protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('unpack-worker.js runs as a worker thread (unpack-pool.ts)');
+const feeds = new Map<number, ChunkFeed>();
+
+function post(message: FromWorker): void {
+  port!.postMessage(message);
+}
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'stream') {
+    const { id } = message;
+    // Each chunk the extractor takes is acknowledged: the sender keeps at most IN_FLIGHT bytes queued here.
+    const feed = new ChunkFeed((bytes) => post({ type: 'consumed', id, bytes }));
+    feeds.set(id, feed);
+    unpackLayerStream(feed, message.dest, message.options).then(
+      (result) => post({ type: 'done', id, result }),
+      (error: unknown) => post({ type: 'failed', id, error: serializeError(error) }),
+    ).finally(() => feeds.delete(id));
+    return;
+  }
+  const feed = feeds.get(message.id);
+  if (!feed) return; // the job already finished (refused): what still arrives is dropped
+  if (message.type === 'chunk') feed.push(new Uint8Array(message.buffer, message.offset, message.length));
+  else if (message.type === 'end') feed.end();
+  else feed.abort(message.message);
+});
