@@ -2,7 +2,7 @@
  * A quicker look at one berth pull than bench/pull: starts docker-registry with the same
  * ~200 MB / 5-layer image of random data, then pulls it N times into fresh stores with
  * `--cpu-prof` (profiles in DIR/prof) and prints wall time and peak RSS of each run.
- *   node dist/bench/pull-profile.js DIR [RUNS] [--strace | --perf] [--no-prof]
+ *   node dist/bench/pull-profile.js DIR [RUNS] [--strace | --perf] [--no-prof] [--many]
  */
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -26,9 +26,11 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.join(DIR, 'prof'), { recursive: true });
   const registry = await startRegistry();
   try {
-    const layers = Array.from({ length: 5 }, (_, l) => {
+    // --many: bench/pull's 20-layer image (4 files of 512 KiB per layer) instead of the 200 MB one
+    const many = process.argv.includes('--many');
+    const layers = Array.from({ length: many ? 20 : 5 }, (_, l) => {
       const files: Record<string, FileSpec> = {};
-      for (let f = 0; f < 8; f++) files[`/data/l${l}/f${f}.bin`] = { content: crypto.randomBytes(5 * 1024 * 1024) };
+      for (let f = 0; f < (many ? 4 : 8); f++) files[`/data/l${l}/f${f}.bin`] = { content: crypto.randomBytes(many ? 512 * 1024 : 5 * 1024 * 1024) };
       return files;
     });
     const [base, ...rest] = layers;
