@@ -11,7 +11,7 @@ import { hostPlatform, parseManifest, parsePlatform, choosePlatform, formatPlatf
 import type { Descriptor, ImageManifest, OciImageConfigFile, Platform } from './oci.js';
 import { pullSources, type PullSource } from './pull-sources.js';
 import type { EnsureImageOptions, ImageHandle, PullProgress } from './pull-types.js';
-import { formatReference, referenceTarget, type ImageReference } from './reference.js';
+import { formatReference, parseReference, referenceTarget, type ImageReference } from './reference.js';
 import { loadRegistriesConfig, recordAlias, type RegistriesConfig } from './registries-conf.js';
 import { RegistryClient } from './registry-client.js';
 import { backoffDelay, DEFAULT_RETRY, sleep, TransientError, type RetryPolicy } from './retry.js';
@@ -46,7 +46,11 @@ export function wantedPlatform(options: { platform?: string; arch?: string }): P
 }
 
 export async function resolveForPull(reference: string, config: RegistriesConfig, options: Pick<PullOptions, 'prompt'>): Promise<Resolution> {
-  const prompt = options.prompt === null ? undefined : options.prompt ?? (canPrompt() ? selectPrompt : undefined);
+  // A fully qualified name never prompts: do not touch process.stdin/stdout for it (creating those
+  // streams costs ~5 ms of every pull).
+  let qualified = false;
+  try { qualified = parseReference(reference).registry !== undefined; } catch { /* resolveName reports it */ }
+  const prompt = options.prompt === null || qualified ? undefined : options.prompt ?? (canPrompt() ? selectPrompt : undefined);
   return resolveName(reference, config, { prompt });
 }
 
