@@ -170,8 +170,34 @@ function lockIsStale(file: string): boolean {
 }
 
 export function removeContainerDirs(paths: StoragePaths, id: string): void {
-  fs.rmSync(containerRunDir(paths, id), { recursive: true, force: true });
+  removeRunDir(paths, id);
   fs.rmSync(containerDir(paths, id), { recursive: true, force: true });
+}
+
+/**
+ * The container's volatile dir, which a process of the container's own may still write into while
+ * it is removed: the monitor (launch.ts) writes the exit file when `rm -f` has just killed the
+ * container. Renamed away first (a late write then finds no dir), then deleted.
+ */
+function removeRunDir(paths: StoragePaths, id: string): void {
+  const dir = containerRunDir(paths, id);
+  const doomed = path.join(path.dirname(dir), `.removing-${id}-${process.pid}`);
+  let target = doomed;
+  try {
+    fs.renameSync(dir, doomed);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    target = dir;
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      fs.rmSync(target, { recursive: true, force: true });
+      return;
+    } catch (error) {
+      // ENOTEMPTY: an entry appeared while the tree was deleted (a writer that had resolved the path before the rename)
+      if ((error as NodeJS.ErrnoException).code !== 'ENOTEMPTY' || attempt >= 5) throw error;
+    }
+  }
 }
 
 /** Where removed containers' dirs wait for the lock helper to delete them (see removeContainerDirsSoon). */
@@ -190,7 +216,7 @@ export async function removeContainerDirsSoon(paths: StoragePaths, id: string): 
   // Under systemd (a unit's ExecStart --replace, ExecStop, ExecStopPost) a process left behind is
   // the unit's: systemd would kill the deleting helper when the unit stops, so delete now.
   if (process.env.INVOCATION_ID) return removeContainerDirs(paths, id);
-  fs.rmSync(containerRunDir(paths, id), { recursive: true, force: true });
+  removeRunDir(paths, id);
   const dir = containerDir(paths, id);
   const trash = trashDir(paths);
   sweepTrash(trash);
