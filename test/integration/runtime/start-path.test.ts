@@ -6,6 +6,7 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startWorld, TERM_AWARE, type World } from './harness.js';
@@ -126,4 +127,20 @@ test('removal: a removed container\'s dirs go to .trash and are deleted after be
   assert.equal((await w.berth(['inspect', 'gone'])).exitCode, 125);
   assert.deepEqual(await w.leftovers(), []);   // waits for .trash to empty
   assert.equal(fs.readFileSync(path.join(outside, 'keep'), 'utf8'), 'host file\n', 'a symlink in the upper dir was removed, not followed');
+});
+
+test('rm: a process still writing into the container\'s run dir (as the monitor writes its exit file after rm -f) does not make rm fail', async () => {
+  await ok(['create', '--name', 'busy', '--network=none', w.images.busybox, 'true']);
+  const id = (await ok(['inspect', '--format', '{{.Id}}', 'busy'])).trim();
+  const runDir = path.join(w.dir, 'run', 'containers', id);
+  assert.ok(fs.existsSync(runDir));
+  // a writer outside berth: creates files in the run dir for as long as the dir is there
+  const writer = spawn('sh', ['-c', `i=0; while [ -d "${runDir}" ] && [ $i -lt 200000 ]; do : > "${runDir}/late$i" 2>/dev/null; i=$((i+1)); done`], { stdio: 'ignore' });
+  const writerDone = new Promise((resolve) => writer.on('exit', resolve));
+  await new Promise((r) => setTimeout(r, 100));   // the writer is busy
+  const r = await w.berth(['rm', 'busy']);
+  await writerDone;
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.equal(fs.existsSync(runDir), false);
+  assert.deepEqual(await w.leftovers(), []);
 });
