@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { warmUpMode } from './warm-up-mode.js';
+import { writeOut } from '../process/stdio.js';
 
 /** The hard limits of this process, by RLIMIT_* name (Infinity for "unlimited"). */
 export function readRlimitHard(limitsText: string = readOr('/proc/self/limits')): Record<string, number> {
@@ -43,7 +44,7 @@ const warned = new Set<string>();
 export function warnOnce(message: string): void {
   if (warned.has(message)) return;
   warned.add(message);
-  if (!warmUpMode.rootfs) process.stderr.write(`Warning: ${message}\n`);   // the build's warm-up says nothing
+  if (!warmUpMode.rootfs) writeOut(2, `Warning: ${message}\n`);   // the build's warm-up says nothing
 }
 
 function readOr(p: string): string {

@@ -42,6 +42,7 @@ import { cleanupRuntime, crunContext, withContainerLock } from './lifecycle.js';
 import { moveSelfToLeaf } from './cgroups.js';
 import { PYTHON, helperScript, consoleRelay } from './helpers.js';
 import { armHealthChecks } from './health-timer.js';
+import { rawSpawn, RawSpawnError, type RawChild } from '../process/raw-spawn.js';
 
 export type LaunchMode = 'foreground' | 'detached';
 export interface StartResult { pid: number; supervisor: NonNullable<RunState['supervisor']>; exitCode?: number; removed?: boolean }
@@ -163,6 +164,37 @@ async function startMonitor(paths: StoragePaths, record: ContainerRecord, bundle
   }
 }
 
+/** A foreground child with berth's stdio: its exit status (128+N for signal N, 125 if it could not start) and a way to signal it. */
+interface ForegroundChild { done: Promise<number>; kill(sig: NodeJS.Signals): void; spawnError?: string }
+
+function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  return code ?? 128 + (signal ? os.constants.signals[signal] : 0);
+}
+
+/** Through rawSpawn where it works (see src/process/raw-spawn.ts: the start path's CPU), else node:child_process. */
+function spawnForeground(file: string, args: string[], env: NodeJS.ProcessEnv): ForegroundChild {
+  let raw: RawChild | undefined;
+  try {
+    raw = rawSpawn(file, args, { stdio: ['inherit', 'inherit', 'inherit'], env });
+  } catch (error) {
+    if (error instanceof RawSpawnError) return { done: Promise.resolve(125), kill: () => undefined, spawnError: `cannot run ${file}: ${error.code}` };
+    throw error;
+  }
+  if (raw) {
+    const child = raw;
+    return { done: child.exited.then(({ code, signal }) => exitStatus(code, signal)), kill: (sig) => { child.kill(sig); } };
+  }
+  const child = spawn(file, args, { stdio: ['inherit', 'inherit', 'inherit'], env });
+  const result: ForegroundChild = {
+    done: new Promise<number>((resolve) => {
+      child.on('exit', (code, signal) => resolve(exitStatus(code, signal)));
+      child.on('error', (error: NodeJS.ErrnoException) => { result.spawnError = `cannot run ${file}: ${error.code ?? error.message}`; resolve(125); });
+    }),
+    kill: (sig) => { try { child.kill(sig); } catch { /* gone */ } },
+  };
+  return result;
+}
+
 async function startForeground(paths: StoragePaths, record: ContainerRecord, env: NodeJS.ProcessEnv, options: StartOptions): Promise<StartResult> {
   const pidPath = pidFile(paths, record.id);
   const crunLog = path.join(containerRunDir(paths, record.id), 'crun.log');
@@ -170,15 +202,16 @@ async function startForeground(paths: StoragePaths, record: ContainerRecord, env
   const { child, state, consoleDir } = await withContainerLock(paths, record.id, async () => {
     const { bundle, state } = await prepareLocked(paths, record, terminal);
     const args = crunRunArgs(crunContext(paths, record), record.id, bundle, pidPath, crunLog, false);
-    if (!terminal) return { child: spawn(crunBinary(), args, { stdio: ['inherit', 'inherit', 'inherit'], env: crunEnv(record, env) }), state };
+    if (!terminal) return { child: spawnForeground(crunBinary(), args, crunEnv(record, env)), state };
     const relay = consoleRelay(paths, record.options.interactive === true, (socket) => [crunBinary(), ...args.slice(0, -1), `--console-socket=${socket}`, record.id]);
-    return { child: spawn(PYTHON, relay.args, { stdio: ['inherit', 'inherit', 'inherit'], env: crunEnv(record, env) }), state, consoleDir: relay.dir };
+    return { child: spawnForeground(PYTHON, relay.args, crunEnv(record, env)), state, consoleDir: relay.dir };
   });
-  if (consoleDir) child.on('exit', () => fs.rmSync(consoleDir, { recursive: true, force: true }));
-  const done = new Promise<number>((resolve) => {
-    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
-    child.on('error', () => resolve(125));
-  });
+  const done = child.done;
+  if (consoleDir) void done.then(() => fs.rmSync(consoleDir, { recursive: true, force: true }));
+  // Forward termination requests to the container (crun forwards them to its init), from now on:
+  // a signal before crun wrote the pid file must not end berth and leave crun running.
+  const forward = (sig: NodeJS.Signals) => child.kill(sig);
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => { const h = () => forward(s); process.on(s, h); return [s, h] as const; });
   // Record the running state as soon as crun reports the pid (for ps/stop from other shells).
   let pid = 0;
   for (let delay = 2; !pid; delay = Math.min(delay * 2, 50)) {
@@ -188,9 +221,6 @@ async function startForeground(paths: StoragePaths, record: ContainerRecord, env
     if (raced) break;
   }
   if (pid) await withContainerLock(paths, record.id, async () => { markRunning(paths, record, state, pid, 'foreground'); await armHealthChecks(paths, record, env); });
-  // Forward termination requests to the container (crun forwards them to its init).
-  const forward = (sig: NodeJS.Signals) => { try { child.kill(sig); } catch { /* gone */ } };
-  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => { const h = () => forward(s); process.on(s, h); return [s, h] as const; });
   const exitCode = await done;
   for (const [s, h] of handlers) process.off(s, h);
   if (!pid) {
@@ -202,7 +232,7 @@ async function startForeground(paths: StoragePaths, record: ContainerRecord, env
   if (!pid) {
     const message = readCrunLog(crunLog);
     await withContainerLock(paths, record.id, () => cleanupRuntime(paths, record, state)).catch(() => undefined);
-    throw crunError('run', record.id, message || `crun exited with status ${exitCode}`);
+    throw crunError('run', record.id, message || child.spawnError || `crun exited with status ${exitCode}`);
   }
   fs.writeFileSync(exitFile(paths, record.id), `${exitCode}\n`);
   let removed = false;

@@ -11,6 +11,7 @@ import {
 import { containerCommandBuilder, parseRunCommandLine, type ParsedRun } from './container-flags.js';
 import { resolveImage } from './container-support.js';
 import { joinPod, podExitPolicy } from './pod-support.js';
+import { writeOut } from '../../process/stdio.js';
 
 export async function createFromArgs(parsed: ParsedRun): Promise<ContainerRecord> {
   if (parsed.options.cgroups !== 'disabled' && !parsed.paths.rootless) requireCgroupV2();
@@ -77,5 +78,5 @@ export async function runContainer(parsed: ParsedRun): Promise<void> {
     await scheduleHealthChecks(paths, record);
     await sdNotify(['READY=1', 'STATUS=healthy']);
   }
-  process.stdout.write(`${record.id}\n`);
+  writeOut(1, `${record.id}\n`);
 }

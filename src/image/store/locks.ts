@@ -16,11 +16,12 @@
  * deleted, or one since replaced), it lets go and tries again. So two processes never hold "the
  * same" lock on two different files. A holder that is killed leaves its file; the next one removes it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ImageError } from '../../errors/index.js';
+import { rawSpawn } from '../../process/raw-spawn.js';
 
 const inProcess = new Map<string, Promise<void>>();
 
@@ -106,6 +107,42 @@ sub rmtree { my ($p) = @_; lstat($p) or return;
   else { unlink($p); } }
 rmtree($_) for @defer;`;
 
+/** The helper's two pipes and its exit, from rawSpawn (no node:child_process on the start path) or node:child_process. */
+interface HelperChannel {
+  readonly pid: number | undefined;
+  write(line: string): void;
+  onOutput(listener: (text: string) => void): void;
+  onGone(listener: () => void): void;
+  ref(): void;
+  unref(): void;
+}
+
+function spawnHelper(perl: string): HelperChannel {
+  try {
+    const raw = rawSpawn(perl, ['-e', PERL], { stdio: ['pipe', 'pipe', 'ignore'] });
+    if (raw) {
+      return {
+        pid: raw.pid, write: (line) => raw.write(line), onOutput: (l) => raw.onOutput(l),
+        onGone: (l) => { void raw.exited.then(l); }, ref: () => raw.ref(), unref: () => raw.unref(),
+      };
+    }
+  } catch {
+    // a failed raw spawn: node:child_process reports the same failure through 'error'
+  }
+  const child = spawn(perl, ['-e', PERL], { stdio: ['pipe', 'pipe', 'ignore'] });
+  child.stdin!.on('error', () => undefined);
+  child.stdout!.setEncoding('utf8');
+  const stream = child.stdout as unknown as { ref(): void; unref(): void };
+  return {
+    pid: child.pid,
+    write: (line) => { child.stdin!.write(line); },
+    onOutput: (listener) => { child.stdout!.on('data', listener); },
+    onGone: (listener) => { child.once('exit', listener); child.once('error', listener); },
+    ref: () => { child.ref(); stream.ref(); },
+    unref: () => { child.unref(); stream.unref(); },
+  };
+}
+
 class LockHelper {
   private static instance: LockHelper | null | undefined;
   private readonly waiting = new Map<number, (answer: string) => void>();
@@ -113,9 +150,8 @@ class LockHelper {
   private buffer = '';
   private dead = false;
 
-  private constructor(private readonly child: ChildProcess) {
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
+  private constructor(private readonly channel: HelperChannel) {
+    channel.onOutput((chunk) => {
       this.buffer += chunk;
       let nl: number;
       while ((nl = this.buffer.indexOf('\n')) !== -1) {
@@ -129,15 +165,13 @@ class LockHelper {
         this.updateRef();
       }
     });
-    const fail = (): void => {
+    channel.onGone(() => {
+      if (this.dead) return;
       this.dead = true;
       LockHelper.instance = undefined;
       for (const resolve of this.waiting.values()) resolve('E lock helper exited');
       this.waiting.clear();
-    };
-    child.once('exit', fail);
-    child.once('error', fail);
-    child.stdin!.on('error', () => undefined);
+    });
     this.updateRef();
   }
 
@@ -145,7 +179,7 @@ class LockHelper {
     if (LockHelper.instance === undefined) {
       // BERTH_LOCKS_NO_PERL=1 forces the flock(1) way (tests exercise it; perl is Essential on Debian).
       const perl = process.env.BERTH_LOCKS_NO_PERL === '1' ? undefined : ['/usr/bin/perl', '/bin/perl'].find((p) => fs.existsSync(p));
-      LockHelper.instance = perl ? new LockHelper(spawn(perl, ['-e', PERL], { stdio: ['pipe', 'pipe', 'ignore'] })) : null;
+      LockHelper.instance = perl ? new LockHelper(spawnHelper(perl)) : null;
     }
     return LockHelper.instance;
   }
@@ -155,7 +189,7 @@ class LockHelper {
   }
 
   get pid(): number | undefined {
-    return this.dead ? undefined : this.child.pid;
+    return this.dead ? undefined : this.channel.pid;
   }
 
   nextId(): number {
@@ -167,20 +201,14 @@ class LockHelper {
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
       this.updateRef();
-      this.child.stdin!.write(`${line}\n`);
+      this.channel.write(`${line}\n`);
     });
   }
 
   /** The helper must not keep node alive when idle, but must while we wait for an answer. */
   private updateRef(): void {
-    const stream = this.child.stdout as unknown as { ref(): void; unref(): void };
-    if (this.waiting.size > 0) {
-      this.child.ref();
-      stream.ref();
-    } else {
-      this.child.unref();
-      stream.unref();
-    }
+    if (this.waiting.size > 0) this.channel.ref();
+    else this.channel.unref();
   }
 }
 

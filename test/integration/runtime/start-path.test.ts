@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startWorld, TERM_AWARE, type World } from './harness.js';
+import { BERTH, startWorld, TERM_AWARE, type World } from './harness.js';
 
 let w: World;
 test.before(async () => {
@@ -142,5 +142,29 @@ test('rm: a process still writing into the container\'s run dir (as the monitor 
   await writerDone;
   assert.equal(r.exitCode, 0, r.stderr);
   assert.equal(fs.existsSync(runDir), false);
+  assert.deepEqual(await w.leftovers(), []);
+});
+
+test('foreground run: SIGTERM and SIGHUP sent to berth reach the container, whose exit status berth returns', async () => {
+  const berth = `${process.execPath} ${BERTH} --root=${w.dir}/root --runroot=${w.dir}/run`;
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/root', CONTAINERS_REGISTRIES_CONF: path.join(w.dir, 'registries.conf') };
+  for (const [signal, status] of [['TERM', 42], ['HUP', 43]] as const) {
+    const out = path.join(w.dir, `fg-${signal}.out`);
+    const script = `${berth} run --rm --network=none ${w.images.busybox} sh -c 'echo started; trap "echo got-${signal}; exit ${status}" ${signal}; while :; do sleep 0.1; done' > ${out} 2>&1 &
+      pid=$!; i=0
+      while ! grep -q started ${out} && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done
+      kill -${signal} $pid; wait $pid; echo "status=$?"`;
+    const r = await w.ns.sh(script, { env, timeoutMs: 60000 });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`status=${status}\\b`), `${signal}: ${r.stdout}\n${fs.readFileSync(out, 'utf8')}`);
+    assert.match(fs.readFileSync(out, 'utf8'), new RegExp(`got-${signal}`));
+  }
+  assert.deepEqual(await w.leftovers(), []);
+});
+
+test('a crun that cannot be started: exit status 125, a message naming it, nothing left behind', async () => {
+  const r = await w.berth(['run', '--rm', '--network=none', w.images.busybox, 'true'], { env: { BERTH_CRUN: '/nonexistent/crun' } });
+  assert.equal(r.exitCode, 125, r.stderr);
+  assert.match(r.stderr, /cannot run \/nonexistent\/crun: ENOENT/);
   assert.deepEqual(await w.leftovers(), []);
 });

@@ -1,0 +1,239 @@
+/**
+ * Child processes without node:child_process, for the container start path.
+ *
+ * Why: a `berth run` is a fresh Node process, and node:child_process brings node:net, node:stream
+ * and node:dgram with it; loading them and compiling the functions a spawn with pipes calls costs
+ * more CPU than everything berth then does with the children (a perl helper with two pipes and a
+ * crun with inherited stdio: 56 → 74 ms of CPU for a script that only does that, median of 40
+ * alternating runs, bench notes in bench/RESULTS.md "## start"). The same libuv process and pipe
+ * handles node:child_process is built on are used here directly, through `process.binding`, which
+ * Node 20 still offers for exactly these modules (process_wrap, pipe_wrap, stream_wrap).
+ *
+ * Those bindings are not a public API: every shape this module relies on is checked once, and
+ * when anything differs `rawSpawnAvailable()` is false and callers use node:child_process as
+ * before (slower, never wrong). BERTH_NO_RAW_SPAWN=1 forces that fallback (tests use it).
+ */
+
+type StdinMode = 'pipe' | 'inherit' | 'ignore';
+type OutMode = 'pipe' | 'inherit' | 'ignore';
+
+export interface RawSpawnOptions {
+  stdio: [StdinMode, OutMode, OutMode];
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RawExit { code: number | null; signal: NodeJS.Signals | null }
+
+/** A spawned child. Output of a 'pipe' stdout arrives as text through `onOutput`. */
+export interface RawChild {
+  readonly pid: number;
+  readonly exited: Promise<RawExit>;
+  /** Writes to the child's stdin pipe (synchronously when the pipe takes it, as for short lines). */
+  write(text: string): void;
+  /** Closes the child's stdin (it reads EOF). */
+  closeInput(): void;
+  onOutput(listener: (text: string) => void): void;
+  kill(signal: NodeJS.Signals): boolean;
+  /** Whether the child (and its stdout pipe) keep the event loop alive. */
+  ref(): void;
+  unref(): void;
+}
+
+/** The failure of a spawn itself (no such file, …), as node:child_process's 'error' event. */
+export class RawSpawnError extends Error {
+  constructor(readonly file: string, readonly errno: number, readonly code: string) {
+    super(`spawn ${file} ${code}`);
+  }
+}
+
+interface HandleLike { ref(): void; unref(): void; close(cb?: () => void): void }
+interface ProcessHandle extends HandleLike {
+  pid: number;
+  onexit: (exitCode: number, signalCode: string | null) => void;
+  spawn(options: unknown): number;
+  kill(signal: number): number;
+}
+interface PipeHandle extends HandleLike {
+  onread: (buffer: ArrayBuffer | undefined) => void;
+  readStart(): number;
+  readStop(): number;
+  writeUtf8String(req: WriteReq, text: string): number;
+}
+interface WriteReq { handle: unknown; oncomplete: (status: number) => void; async: boolean }
+
+interface Bindings {
+  Process: new () => ProcessHandle;
+  Pipe: new (type: number) => PipeHandle;
+  pipeSocket: number;
+  WriteWrap: new () => WriteReq;
+  state: Int32Array;
+  kReadBytesOrError: number;
+  kArrayBufferOffset: number;
+  kLastWriteWasAsync: number;
+  signals: Record<string, number>;
+  errname: (errno: number) => string;
+}
+
+let bindings: Bindings | null | undefined;
+
+function loadBindings(): Bindings | null {
+  if (process.env.BERTH_NO_RAW_SPAWN === '1') return null;
+  try {
+    const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
+    const pw = binding('process_wrap') as { Process?: unknown };
+    const pipe = binding('pipe_wrap') as { Pipe?: unknown; constants?: { SOCKET?: unknown } };
+    const sw = binding('stream_wrap') as Record<string, unknown>;
+    const constants = binding('constants') as { os?: { signals?: Record<string, number> } };
+    const uv = binding('uv') as { errname?: unknown };
+    const ok = typeof pw.Process === 'function' && typeof pipe.Pipe === 'function' && typeof pipe.constants?.SOCKET === 'number'
+      && typeof sw.WriteWrap === 'function' && sw.streamBaseState instanceof Int32Array
+      && typeof sw.kReadBytesOrError === 'number' && typeof sw.kArrayBufferOffset === 'number' && typeof sw.kLastWriteWasAsync === 'number'
+      && typeof constants.os?.signals?.SIGKILL === 'number' && typeof uv.errname === 'function'
+      && ['spawn', 'kill'].every((m) => typeof (pw.Process as { prototype: Record<string, unknown> }).prototype[m] === 'function')
+      && ['readStart', 'writeUtf8String', 'close', 'ref', 'unref'].every((m) => typeof (pipe.Pipe as { prototype: Record<string, unknown> }).prototype[m] === 'function');
+    if (!ok) return null;
+    return {
+      Process: pw.Process as Bindings['Process'],
+      Pipe: pipe.Pipe as Bindings['Pipe'],
+      pipeSocket: pipe.constants!.SOCKET as number,
+      WriteWrap: sw.WriteWrap as Bindings['WriteWrap'],
+      state: sw.streamBaseState as Int32Array,
+      kReadBytesOrError: sw.kReadBytesOrError as number,
+      kArrayBufferOffset: sw.kArrayBufferOffset as number,
+      kLastWriteWasAsync: sw.kLastWriteWasAsync as number,
+      signals: constants.os!.signals!,
+      errname: uv.errname as (errno: number) => string,
+    };
+  } catch {
+    return null;
+  }
+}
+
+function getBindings(): Bindings | null {
+  if (bindings === undefined) bindings = loadBindings();
+  return bindings;
+}
+
+export function rawSpawnAvailable(): boolean {
+  return getBindings() !== null;
+}
+
+function envPairs(env: NodeJS.ProcessEnv): string[] {
+  const pairs: string[] = [];
+  for (const key of Object.keys(env)) {
+    const value = env[key];
+    if (value !== undefined) pairs.push(`${key}=${value}`);
+  }
+  return pairs;
+}
+
+/**
+ * Spawns `file` (looked up in PATH when it has no slash, as node:child_process does) with the
+ * given stdio: 'pipe' for stdin/stdout, the parent's fd ('inherit') or /dev/null ('ignore').
+ * Returns undefined when the bindings are unusable (the caller falls back to node:child_process);
+ * throws RawSpawnError when the spawn itself fails.
+ */
+export function rawSpawn(file: string, args: string[], options: RawSpawnOptions): RawChild | undefined {
+  const b = getBindings();
+  if (!b) return undefined;
+  const stdinPipe = options.stdio[0] === 'pipe' ? new b.Pipe(b.pipeSocket) : undefined;
+  const stdoutPipe = options.stdio[1] === 'pipe' ? new b.Pipe(b.pipeSocket) : undefined;
+  const stdio = options.stdio.map((mode, fd) => {
+    if (mode === 'ignore') return { type: 'ignore' };
+    if (mode === 'inherit') return { type: 'fd', fd };
+    return { type: 'pipe', handle: fd === 0 ? stdinPipe : stdoutPipe };
+  });
+  const handle = new b.Process();
+  let resolveExit!: (exit: RawExit) => void;
+  const exited = new Promise<RawExit>((resolve) => { resolveExit = resolve; });
+  let alive = true;
+  handle.onexit = (exitCode, signalCode) => {
+    alive = false;
+    handle.close();
+    resolveExit({ code: signalCode ? null : exitCode, signal: (signalCode || null) as NodeJS.Signals | null });
+  };
+  const err = handle.spawn({
+    file, args: [file, ...args], envPairs: envPairs(options.env ?? process.env), stdio, detached: false, windowsHide: false, windowsVerbatimArguments: false,
+  });
+  if (err !== 0) {
+    handle.close();
+    stdinPipe?.close();
+    stdoutPipe?.close();
+    throw new RawSpawnError(file, err, b.errname(err));
+  }
+  return new RawChildImpl(b, handle, exited, () => alive, stdinPipe, stdoutPipe);
+}
+
+class RawChildImpl implements RawChild {
+  private readonly listeners: ((text: string) => void)[] = [];
+  private readonly pendingWrites = new Set<WriteReq>();
+  private readonly decoder = new TextDecoder();
+  private inputOpen: boolean;
+  private outputOpen: boolean;
+
+  constructor(private readonly b: Bindings, private readonly handle: ProcessHandle, readonly exited: Promise<RawExit>,
+    private readonly alive: () => boolean, private readonly stdin?: PipeHandle, private readonly stdout?: PipeHandle) {
+    this.inputOpen = stdin !== undefined;
+    this.outputOpen = stdout !== undefined;
+    if (stdout) {
+      stdout.onread = (buffer) => this.onRead(buffer);
+      stdout.readStart();
+    }
+  }
+
+  get pid(): number {
+    return this.handle.pid;
+  }
+
+  write(text: string): void {
+    if (!this.stdin || !this.inputOpen) return;
+    const req = new this.b.WriteWrap();
+    req.handle = this.stdin;
+    req.async = false;
+    req.oncomplete = () => { this.pendingWrites.delete(req); };
+    const err = this.stdin.writeUtf8String(req, text);
+    // An asynchronous write keeps its request until oncomplete; a failed one (EPIPE: the child is
+    // gone) is reported through the child's exit, as with node:child_process.
+    if (err === 0 && this.b.state[this.b.kLastWriteWasAsync]) this.pendingWrites.add(req);
+  }
+
+  closeInput(): void {
+    if (!this.stdin || !this.inputOpen) return;
+    this.inputOpen = false;
+    this.stdin.close();
+  }
+
+  onOutput(listener: (text: string) => void): void {
+    this.listeners.push(listener);
+  }
+
+  kill(signal: NodeJS.Signals): boolean {
+    const number = this.b.signals[signal];
+    if (number === undefined || !this.alive()) return false;
+    return this.handle.kill(number) === 0;
+  }
+
+  ref(): void {
+    if (this.alive()) this.handle.ref();
+    if (this.outputOpen) this.stdout!.ref();
+  }
+
+  unref(): void {
+    if (this.alive()) this.handle.unref();
+    if (this.outputOpen) this.stdout!.unref();
+  }
+
+  private onRead(buffer: ArrayBuffer | undefined): void {
+    const nread = this.b.state[this.b.kReadBytesOrError];
+    if (nread > 0 && buffer) {
+      const text = this.decoder.decode(new Uint8Array(buffer, this.b.state[this.b.kArrayBufferOffset], nread), { stream: true });
+      for (const listener of this.listeners) listener(text);
+      return;
+    }
+    if (nread < 0) {
+      // EOF or a read error: the pipe is done.
+      this.outputOpen = false;
+      this.stdout!.close();
+    }
+  }
+}
