@@ -6,7 +6,8 @@
 //     zlib: layer unpacking; readline: the short-name prompt; fs/promises: the store and network
 //     modules, async only off the start path; worker_threads: the layer extractor's worker;
 //     child_process, net, dgram: a start spawns through src/process/raw-spawn.ts, and only
-//     systemd's notify socket or a network needs sockets) are loaded on first use instead of
+//     systemd's notify socket or a network needs sockets; os, timers/promises: a few calls off
+//     the start path) are loaded on first use instead of
 //     when the bundle loads (~12 ms of node's own module loading on every start): their require
 //     returns a Proxy that requires the real module at its first property access.
 // esbuild's helper is matched exactly; if its text ever changes, the bundle is left as it is
@@ -15,7 +16,7 @@
 const { readFileSync, writeFileSync } = require('node:fs');
 
 const file = process.argv[2];
-const LAZY = ['node:crypto', 'node:zlib', 'node:readline', 'node:fs/promises', 'node:worker_threads', 'node:child_process', 'node:net', 'node:dgram'];
+const LAZY = ['node:crypto', 'node:zlib', 'node:readline', 'node:fs/promises', 'node:worker_threads', 'node:child_process', 'node:net', 'node:dgram', 'node:os', 'node:timers/promises'];
 const helper = 'var __toESM=(mod,isNodeMode,target)=>(';
 const lazy = 'var __lazyMark=Symbol("berth.lazyBuiltin");'
   + 'var __lazyBuiltin=(id)=>{let real;const load=()=>real??=require(id);'

@@ -17,18 +17,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { StoragePaths } from '../paths/index.js';
 import type { ContainerRecord } from './types.js';
 import { containerRunDir, writeJsonAtomic } from './state.js';
 import { ownCgroup } from './cgroups.js';
 import { readHealth, resetHealth } from './health-state.js';
 import { runProc } from './proc.js';
+import { berthBin } from './helpers.js';
 import { RuntimeError } from '../errors/index.js';
 
 export interface HealthTimer { unit: string; user: boolean }
 
-const BERTH_BIN = fileURLToPath(new URL('../../../bin/berth.js', import.meta.url));
 const timerFile = (paths: StoragePaths, id: string): string => path.join(containerRunDir(paths, id), 'health-timer.json');
 
 export type HealthTimerKind = 'regular' | 'startup';
@@ -81,7 +80,7 @@ export function systemdRunArgs(paths: StoragePaths, record: ContainerRecord, use
     // A `restart` action outside systemd supervision starts a monitor from this service: let it outlive the check.
     '--property=KillMode=process',
     ...(env.PATH ? [`--setenv=PATH=${env.PATH}`] : []),
-    node, BERTH_BIN, `--root=${paths.root}`, `--runroot=${paths.runroot}`, 'healthcheck', 'run', record.id,
+    node, berthBin(), `--root=${paths.root}`, `--runroot=${paths.runroot}`, 'healthcheck', 'run', record.id,
   ];
 }
 

@@ -10,6 +10,11 @@ import type { StoragePaths } from '../paths/index.js';
 
 export const PYTHON = process.env.BERTH_PYTHON || '/usr/bin/python3';
 
+/** berth's own entry point, for the processes that run berth again (monitor cleanup, health checks). */
+export function berthBin(): string {
+  return fileURLToPath(new URL('../../../bin/berth.js', import.meta.url));
+}
+
 /** dist/src/runtime/ and dist/bundle/cli/ are both three levels below the checkout. */
 export function helperScript(name: 'console-relay.py' | 'log-writer.py'): string {
   return fileURLToPath(new URL(`../../../src/runtime/${name}`, import.meta.url));

@@ -30,7 +30,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { RuntimeError } from '../errors/index.js';
 import type { StoragePaths } from '../paths/index.js';
 import type { ContainerRecord, RunState } from './types.js';
@@ -40,14 +39,12 @@ import { crunBinary, crunCreate, crunError, crunRunArgs, crunStart, readCrunLog 
 import { sdNotify } from './notify.js';
 import { cleanupRuntime, crunContext, withContainerLock } from './lifecycle.js';
 import { moveSelfToLeaf } from './cgroups.js';
-import { PYTHON, helperScript, consoleRelay } from './helpers.js';
+import { PYTHON, berthBin, helperScript, consoleRelay } from './helpers.js';
 import { armHealthChecks } from './health-timer.js';
 import { rawSpawn, RawSpawnError, type RawChild } from '../process/raw-spawn.js';
 
 export type LaunchMode = 'foreground' | 'detached';
 export interface StartResult { pid: number; supervisor: NonNullable<RunState['supervisor']>; exitCode?: number; removed?: boolean }
-
-export const BERTH_BIN = fileURLToPath(new URL('../../../bin/berth.js', import.meta.url));
 
 function readPid(file: string): number | undefined {
   try { const n = Number(fs.readFileSync(file, 'utf8').trim()); return n > 0 ? n : undefined; } catch { return undefined; }
@@ -147,7 +144,7 @@ async function startMonitor(paths: StoragePaths, record: ContainerRecord, bundle
   const child = spawn('/bin/sh', ['-c', script, 'berth-monitor', PYTHON, '-I', '-S', helperScript('log-writer.py'), logFile(paths, record.id), '--', crunBinary(), ...crunRunArgs(crunContext(paths, record), record.id, bundle, pidPath, crunLog, false)], {
     detached: true,
     stdio: ['ignore', log, log],
-    env: { ...env, BERTH_EXIT_FILE: exitFile(paths, record.id), BERTH_NODE: process.execPath, BERTH_BIN, BERTH_GLOBAL: globalFlags(paths).join(' '), BERTH_ID: record.id },
+    env: { ...env, BERTH_EXIT_FILE: exitFile(paths, record.id), BERTH_NODE: process.execPath, BERTH_BIN: berthBin(), BERTH_GLOBAL: globalFlags(paths).join(' '), BERTH_ID: record.id },
   });
   fs.closeSync(log);
   let exited = false;
