@@ -1,10 +1,10 @@
 // Writes <dir>/fast.cache: V8's code cache of <dir>/fast.cjs (bin/build-cli) after a warm-up that
 // parses typical command lines (src/cli/fast-main.ts warmUp: nothing runs, nothing is written),
 // so the functions `berth run` needs are compiled from the cache instead of the source.
-// bin/berth.js loads the bundle through the same loadBundle (same wrapper, so the cache matches).
+// bin/berth.js loads the bundle through the same loadBundle (its own: same wrapper, so the cache matches).
 'use strict';
 const { mkdtempSync, rmSync, writeFileSync } = require('node:fs');
-const { loadBundle } = require('../generators/code-cache.cjs');
+const { loadBundle } = require('./berth.js');
 
 async function main() {
   const dir = process.argv[2];

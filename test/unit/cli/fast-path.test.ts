@@ -105,7 +105,7 @@ test('the CommonJS bundle runs with its code cache (not rejected) and holds no y
   const bundle = `${repo}dist/bundle/cli/fast.cjs`;
   const source = fs.readFileSync(bundle, 'utf8');
   assert.doesNotMatch(source, /yargs-parser|yargs-factory/);
-  const { loadBundle } = createRequire(import.meta.url)(`${repo}generators/code-cache.cjs`) as { loadBundle(file: string, cache?: Buffer): { exports: Record<string, unknown>; script: { cachedDataRejected?: boolean } } };
+  const { loadBundle } = createRequire(import.meta.url)(`${repo}bin/berth.js`) as { loadBundle(file: string, cache?: Buffer): { exports: Record<string, unknown>; script: { cachedDataRejected?: boolean } } };
   const { exports, script } = loadBundle(bundle, fs.readFileSync(`${repo}dist/bundle/cli/fast.cache`));
   assert.equal(script.cachedDataRejected, false);
   assert.equal(typeof exports.fastMain, 'function');
