@@ -7,27 +7,34 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RuntimeError } from '../errors/index.js';
 
-/** Resolve `p` (absolute, inside the container) to a host path under `root`, following symlinks within root. */
+/**
+ * Resolve `p` (absolute, inside the container) to a host path under `root`, following symlinks
+ * within root; undefined when a component does not exist. Runs for every container start (the
+ * command, /etc/passwd, /etc/group, the workdir): no exceptions for missing entries, plain
+ * concatenation of already normalized parts.
+ */
 export function resolveInRoot(root: string, p: string, depth = 0): string | undefined {
   if (depth > 40) return undefined;
-  const parts = p.split('/').filter(Boolean);
-  let current = '/';
+  const parts = p.split('/');
+  let current = '';   // '' is the container's "/"; otherwise "/a/b"
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i];
-    if (part === '.') continue;
-    if (part === '..') { current = path.posix.dirname(current); continue; }
-    const candidate = path.posix.join(current, part);
-    let st: fs.Stats;
-    try { st = fs.lstatSync(path.join(root, candidate)); } catch { return undefined; }
+    if (part === '' || part === '.') continue;
+    if (part === '..') { current = current.slice(0, current.lastIndexOf('/')); continue; }
+    const candidate = `${current}/${part}`;
+    let st: fs.Stats | undefined;
+    try { st = fs.lstatSync(root + candidate, { throwIfNoEntry: false }); } catch { return undefined; }   // ENOTDIR, EACCES…
+    if (!st) return undefined;
     if (st.isSymbolicLink()) {
-      const target = fs.readlinkSync(path.join(root, candidate));
+      let target: string;
+      try { target = fs.readlinkSync(root + candidate); } catch { return undefined; }
       const rest = parts.slice(i + 1).join('/');
-      const next = target.startsWith('/') ? target : path.posix.join(current, target);
-      return resolveInRoot(root, path.posix.join(next, rest), depth + 1);
+      const next = target.startsWith('/') ? target : `${current}/${target}`;
+      return resolveInRoot(root, `${next}/${rest}`, depth + 1);
     }
     current = candidate;
   }
-  return path.join(root, current);
+  return path.join(root, current || '/');
 }
 
 export function checkCommand(root: string, command: string, env: string[], cwd: string, mountPoints: string[]): void {
@@ -41,8 +48,9 @@ export function checkCommand(root: string, command: string, env: string[], cwd: 
   for (const c of candidates) {
     if (insideMount(c)) return;   // provided by a mount: only crun can tell
     const host = resolveInRoot(root, c);
-    if (host && fs.existsSync(host)) {
-      const st = fs.statSync(host);
+    let st: fs.Stats | undefined;
+    try { st = host === undefined ? undefined : fs.statSync(host, { throwIfNoEntry: false }); } catch { st = undefined; }
+    if (host && st) {
       if (st.isFile() && (st.mode & 0o111)) return;
       if (!found) { found = host; foundInContainer = c; }
       if (!command.includes('/')) continue;   // PATH search goes on past a non-executable match

@@ -36,3 +36,19 @@ test('symlinks never leave the rootfs', (t) => {
   assert.ok(fs.existsSync(path.join(root, 'newdir/sub')));
   assert.ok(!fs.existsSync(path.join(os.tmpdir(), '..', 'newdir')));
 });
+
+test('resolveInRoot: .. never climbs above the rootfs; relative links, loops and files in the middle', (t) => {
+  const root = rootfs();
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+  fs.mkdirSync(path.join(root, 'usr/bin'), { recursive: true });
+  fs.symlinkSync('../../bin/busybox', path.join(root, 'usr/bin/rel'));
+  fs.symlinkSync('loop2', path.join(root, 'loop1'));
+  fs.symlinkSync('loop1', path.join(root, 'loop2'));
+  assert.equal(resolveInRoot(root, '/../../../bin/busybox'), path.join(root, 'bin/busybox'));
+  assert.equal(resolveInRoot(root, '/usr/bin/rel'), path.join(root, 'bin/busybox'));
+  assert.equal(resolveInRoot(root, '/usr/./bin//../bin/rel'), path.join(root, 'bin/busybox'));
+  assert.equal(resolveInRoot(root, '/'), path.join(root, '/'));
+  assert.equal(resolveInRoot(root, '/bin/busybox/inside-a-file'), undefined);   // ENOTDIR: not found, no exception
+  assert.equal(resolveInRoot(root, '/loop1/x'), undefined);
+  assert.throws(() => checkCommand(root, 'x', ['PATH=/bin/busybox:/loop1:/nowhere'], '/', []), (e: any) => e.exitCode === 127);
+});
