@@ -20,6 +20,8 @@ type OutMode = 'pipe' | 'inherit' | 'ignore';
 export interface RawSpawnOptions {
   stdio: [StdinMode, OutMode, OutMode];
   env?: NodeJS.ProcessEnv;
+  /** More of the parent's fds, given to the child as its fds 3, 4, … */
+  extraFds?: number[];
 }
 
 export interface RawExit { code: number | null; signal: NodeJS.Signals | null }
@@ -138,11 +140,12 @@ export function rawSpawn(file: string, args: string[], options: RawSpawnOptions)
   if (!b) return undefined;
   const stdinPipe = options.stdio[0] === 'pipe' ? new b.Pipe(b.pipeSocket) : undefined;
   const stdoutPipe = options.stdio[1] === 'pipe' ? new b.Pipe(b.pipeSocket) : undefined;
-  const stdio = options.stdio.map((mode, fd) => {
+  const stdio: object[] = options.stdio.map((mode, fd) => {
     if (mode === 'ignore') return { type: 'ignore' };
     if (mode === 'inherit') return { type: 'fd', fd };
     return { type: 'pipe', handle: fd === 0 ? stdinPipe : stdoutPipe };
   });
+  for (const fd of options.extraFds ?? []) stdio.push({ type: 'fd', fd });
   const handle = new b.Process();
   let resolveExit!: (exit: RawExit) => void;
   const exited = new Promise<RawExit>((resolve) => { resolveExit = resolve; });

@@ -38,6 +38,7 @@ import { prepareBundle } from './prepare.js';
 import { crunBinary, crunCreate, crunError, crunRunArgs, crunStart, readCrunLog } from './crun.js';
 import { sdNotify } from './notify.js';
 import { cleanupRuntime, crunContext, withContainerLock } from './lifecycle.js';
+import { helperExec } from '../image/store/locks.js';
 import { moveSelfToLeaf } from './cgroups.js';
 import { PYTHON, berthBin, helperScript, consoleRelay } from './helpers.js';
 import { armHealthChecks } from './health-timer.js';
@@ -168,8 +169,30 @@ function exitStatus(code: number | null, signal: NodeJS.Signals | null): number 
   return code ?? 128 + (signal ? os.constants.signals[signal] : 0);
 }
 
-/** Through rawSpawn where it works (see src/process/raw-spawn.ts: the start path's CPU), else node:child_process. */
-function spawnForeground(file: string, args: string[], env: NodeJS.ProcessEnv): ForegroundChild {
+/** The program `file` names (PATH searched as exec does), if there is one that may be run. */
+function findProgram(file: string, env: NodeJS.ProcessEnv): string | undefined {
+  const candidates = file.includes('/') ? [file] : (env.PATH ?? '/usr/bin:/bin').split(':').map((d) => `${d || '.'}/${file}`);
+  for (const candidate of candidates) {
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch { /* next */ }
+  }
+  return undefined;
+}
+
+/**
+ * Started by the lock helper where it can (locks.ts helperExec: a perl fork instead of a fork of
+ * node), else through rawSpawn (src/process/raw-spawn.ts: the start path's CPU), else
+ * node:child_process.
+ */
+async function spawnForeground(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<ForegroundChild> {
+  const program = findProgram(file, env);
+  if (!program) return { done: Promise.resolve(125), kill: () => undefined, spawnError: `cannot run ${file}: ENOENT` };
+  const viaHelper = await helperExec(program, args, env);
+  if (viaHelper) {
+    return { done: viaHelper.exited.then(({ code, signal }) => exitStatus(code, signal)), kill: (sig) => viaHelper.kill(sig) };
+  }
   let raw: RawChild | undefined;
   try {
     raw = rawSpawn(file, args, { stdio: ['inherit', 'inherit', 'inherit'], env });
@@ -199,9 +222,9 @@ async function startForeground(paths: StoragePaths, record: ContainerRecord, env
   const { child, state, consoleDir } = await withContainerLock(paths, record.id, async () => {
     const { bundle, state } = await prepareLocked(paths, record, terminal);
     const args = crunRunArgs(crunContext(paths, record), record.id, bundle, pidPath, crunLog, false);
-    if (!terminal) return { child: spawnForeground(crunBinary(), args, crunEnv(record, env)), state };
+    if (!terminal) return { child: await spawnForeground(crunBinary(), args, crunEnv(record, env)), state };
     const relay = consoleRelay(paths, record.options.interactive === true, (socket) => [crunBinary(), ...args.slice(0, -1), `--console-socket=${socket}`, record.id]);
-    return { child: spawnForeground(PYTHON, relay.args, crunEnv(record, env)), state, consoleDir: relay.dir };
+    return { child: await spawnForeground(PYTHON, relay.args, crunEnv(record, env)), state, consoleDir: relay.dir };
   });
   const done = child.done;
   if (consoleDir) void done.then(() => fs.rmSync(consoleDir, { recursive: true, force: true }));

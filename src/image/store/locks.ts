@@ -18,6 +18,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ImageError } from '../../errors/index.js';
@@ -84,6 +85,10 @@ async function acquire(file: string): Promise<() => Promise<void>> {
 // D: remember a directory tree to delete once berth has gone (stdin closed); lstat, so a symlink
 // in it is removed, never followed.
 // S: a system call, "S id NR<tab>ARG<tab>ARG…" (an ARG "#N" is the integer N): OK, or "E errno message".
+// X: run a program with berth's own stdin/stdout/stderr (given to the helper as fds 3-5),
+// "X id DONE_ID UNSET<tab>FILE<tab>ARG…" (UNSET: environment variables to drop, comma-separated):
+// "id OK pid" once forked, "DONE_ID status" (the wait status) when it has exited. K: "K id PID SIG"
+// signals a program started by X, only while it has not been reaped ("GONE" after).
 // Loading Fcntl (and strict) is ~7 ms of the helper's ~11 ms start-up, which every container start
 // waits for: where the values are the generic Linux ones (O_RDWR 2, O_CREAT 0100; flock's LOCK_EX 2,
 // LOCK_NB 4, LOCK_UN 8 everywhere) they are written out, elsewhere Fcntl gives them.
@@ -91,7 +96,8 @@ const GENERIC_OPEN_FLAGS = ['x64', 'arm64', 'riscv64', 'ia32', 'arm'].includes(p
 const PERL_CONSTANTS = GENERIC_OPEN_FLAGS
   ? 'sub O_RDWR () { 2 } sub O_CREAT () { 64 } sub LOCK_EX () { 2 } sub LOCK_NB () { 4 } sub LOCK_UN () { 8 }'
   : 'use Fcntl qw(:flock O_RDWR O_CREAT);';
-const PERL = `${PERL_CONSTANTS} $| = 1; my %h; my @defer;
+const PERL = `${PERL_CONSTANTS} $| = 1; my %h; my @defer; my %kids; my %early; my $fds = ($ARGV[0] // '') eq 'fds';
+$SIG{CHLD} = sub { local ($!, $?); while ((my $k = waitpid(-1, 1)) > 0) { my $d = delete $kids{$k}; if (defined $d) { print "$d $?\\n"; } else { $early{$k} = $?; } } };
 while (my $l = <STDIN>) { chomp $l; my ($op, $id, $p) = split(/ /, $l, 3);
   if ($op eq 'L') { my $fh; if (!sysopen($fh, $p, O_RDWR|O_CREAT, 0644)) { print "$id E $!\\n"; next; }
     if (!flock($fh, LOCK_EX|LOCK_NB)) { close($fh); print "$id BUSY\\n"; next; }
@@ -101,7 +107,17 @@ while (my $l = <STDIN>) { chomp $l; my ($op, $id, $p) = split(/ /, $l, 3);
   elsif ($op eq 'U') { if (my $e = delete $h{$id}) { unlink($e->[1]); flock($e->[0], LOCK_UN); close($e->[0]); } print "$id OK\\n"; }
   elsif ($op eq 'D') { push @defer, $p; print "$id OK\\n"; }
   elsif ($op eq 'S') { my @a = split(/\\t/, $p, -1); my $nr = shift @a; @a = map { /^#(\\d+)$/ ? 0 + $1 : $_ } @a;
-    my $r = syscall($nr, @a); print $r == -1 ? "$id E " . ($! + 0) . " $!\\n" : "$id OK\\n"; } }
+    my $r = syscall($nr, @a); print $r == -1 ? "$id E " . ($! + 0) . " $!\\n" : "$id OK\\n"; }
+  elsif ($op eq 'X') { if (!$fds) { print "$id E 0 no stdio\\n"; next; }
+    my ($done, $rest) = split(/ /, $p, 2); my @a = split(/\\t/, $rest, -1); my $unset = shift @a;
+    my $pid = fork(); if (!defined $pid) { print "$id E " . ($! + 0) . " $!\\n"; next; }
+    if ($pid == 0) { open(STDIN, '<&', 3); open(STDOUT, '>&', 4); open(STDERR, '>&', 5); closefds();
+      delete $ENV{$_} for grep { length } split(/,/, $unset); exec { $a[0] } @a; print STDERR "cannot run $a[0]: $!\\n"; exit 127; }
+    if (exists $early{$pid}) { print "$done " . delete($early{$pid}) . "\\n"; } else { $kids{$pid} = $done; }
+    print "$id OK $pid\\n"; }
+  elsif ($op eq 'K') { my ($pid, $sig) = split(/ /, $p); print !exists $kids{$pid} ? "$id GONE\\n" : kill($sig, $pid) ? "$id OK\\n" : "$id E $!\\n"; } }
+close(STDOUT); closefds() if $fds;
+sub closefds { for my $n (3, 4, 5) { open(my $f, '<&=', $n) and close($f); } }
 sub rmtree { my ($p) = @_; lstat($p) or return;
   if (-d _) { if (opendir(my $d, $p)) { for my $e (readdir $d) { rmtree("$p/$e") unless $e eq '.' || $e eq '..'; } closedir($d); } rmdir($p); }
   else { unlink($p); } }
@@ -117,9 +133,20 @@ interface HelperChannel {
   unref(): void;
 }
 
-function spawnHelper(perl: string): HelperChannel {
+/** berth's stdin, stdout and stderr are open (node opens /dev/null for any that were closed; checked all the same). */
+function openStdio(): boolean {
   try {
-    const raw = rawSpawn(perl, ['-e', PERL], { stdio: ['pipe', 'pipe', 'ignore'] });
+    for (const fd of [0, 1, 2]) fs.fstatSync(fd);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function spawnHelper(perl: string, withStdio: boolean): HelperChannel {
+  const args = ['-e', PERL, ...(withStdio ? ['fds'] : [])];
+  try {
+    const raw = rawSpawn(perl, args, { stdio: ['pipe', 'pipe', 'ignore'], extraFds: withStdio ? [0, 1, 2] : [] });
     if (raw) {
       return {
         pid: raw.pid, write: (line) => raw.write(line), onOutput: (l) => raw.onOutput(l),
@@ -129,7 +156,7 @@ function spawnHelper(perl: string): HelperChannel {
   } catch {
     // a failed raw spawn: node:child_process reports the same failure through 'error'
   }
-  const child = spawn(perl, ['-e', PERL], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const child = spawn(perl, args, { stdio: ['pipe', 'pipe', 'ignore', ...(withStdio ? [0, 1, 2] : [])] });
   child.stdin!.on('error', () => undefined);
   child.stdout!.setEncoding('utf8');
   const stream = child.stdout as unknown as { ref(): void; unref(): void };
@@ -150,7 +177,7 @@ class LockHelper {
   private buffer = '';
   private dead = false;
 
-  private constructor(private readonly channel: HelperChannel) {
+  private constructor(private readonly channel: HelperChannel, readonly stdioEnv: NodeJS.ProcessEnv | undefined) {
     channel.onOutput((chunk) => {
       this.buffer += chunk;
       let nl: number;
@@ -179,7 +206,9 @@ class LockHelper {
     if (LockHelper.instance === undefined) {
       // BERTH_LOCKS_NO_PERL=1 forces the flock(1) way (tests exercise it; perl is Essential on Debian).
       const perl = process.env.BERTH_LOCKS_NO_PERL === '1' ? undefined : ['/usr/bin/perl', '/bin/perl'].find((p) => fs.existsSync(p));
-      LockHelper.instance = perl ? new LockHelper(spawnHelper(perl)) : null;
+      const withStdio = perl !== undefined && openStdio();
+      // the environment the helper's X children start from
+      LockHelper.instance = perl ? new LockHelper(spawnHelper(perl, withStdio), withStdio ? { ...process.env } : undefined) : null;
     }
     return LockHelper.instance;
   }
@@ -202,6 +231,20 @@ class LockHelper {
       this.waiting.set(id, resolve);
       this.updateRef();
       this.channel.write(`${line}\n`);
+    });
+  }
+
+  forget(id: number): void {
+    this.waiting.delete(id);
+    this.updateRef();
+  }
+
+  /** A line the helper will send later under `id` (X's exit status); node stays alive until then. */
+  expect(id: number): Promise<string> {
+    if (this.dead) return Promise.resolve('E lock helper exited');
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.updateRef();
     });
   }
 
@@ -232,6 +275,60 @@ export function helperSyscall(nr: number, args: SyscallArg[]): Promise<SyscallRe
     const m = /^E (\d+) ?(.*)$/.exec(answer);
     return { ok: false, errno: m ? Number(m[1]) : 0, message: m ? m[2] : answer };
   });
+}
+
+/** A program the helper runs with berth's stdio (helperExec). */
+export interface HelperChild {
+  readonly pid: number;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/**
+ * Runs `file` as a child of the helper, with berth's stdin, stdout and stderr and the environment
+ * `env`: a perl fork is ~0.2 ms where a fork of node costs ~1.5-3 ms of every container start
+ * (launch.ts: the foreground `crun run`). Undefined when the helper cannot (no perl, berth's stdio
+ * not all open, an argument with a tab or newline, an environment that differs from the helper's
+ * by more than removed variables): the caller spawns it itself.
+ */
+export async function helperExec(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<HelperChild | undefined> {
+  const helper = LockHelper.get();
+  const base = helper?.stdioEnv;
+  if (!helper || !base || [file, ...args].some((a) => /[\t\n]/.test(a))) return undefined;
+  const unset: string[] = [];
+  for (const key of Object.keys(base)) if (env[key] === undefined) unset.push(key);
+  for (const key of Object.keys(env)) if (env[key] !== undefined && env[key] !== base[key]) return undefined;
+  if (unset.some((k) => /[,\t\n ]/.test(k))) return undefined;
+  const id = helper.nextId();
+  const doneId = helper.nextId();
+  const done = helper.expect(doneId);
+  const answer = await helper.request(`X ${id} ${doneId} ${[unset.join(','), file, ...args].join('\t')}`, id);
+  const m = /^OK (\d+)$/.exec(answer);
+  if (!m) {
+    helper.forget(doneId);
+    return undefined;
+  }
+  const pid = Number(m[1]);
+  let reaped = false;
+  const exited = done.then((status) => {
+    reaped = true;
+    const wait = Number(status);
+    if (!Number.isInteger(wait)) return { code: 125, signal: null };   // the helper itself went away
+    const signo = wait & 0x7f;
+    if (signo === 0) return { code: (wait >> 8) & 0xff, signal: null };
+    const name = Object.entries(os.constants.signals).find(([, n]) => n === signo)?.[0] as NodeJS.Signals | undefined;
+    return name ? { code: null, signal: name } : { code: 128 + signo, signal: null };
+  });
+  return {
+    pid,
+    exited,
+    kill: (signal) => {
+      const signo = os.constants.signals[signal];
+      if (reaped || signo === undefined) return;
+      const killId = helper.nextId();
+      void helper.request(`K ${killId} ${pid} ${signo}`, killId);
+    },
+  };
 }
 
 /**
