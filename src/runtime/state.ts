@@ -202,12 +202,17 @@ function removeRunDir(paths: StoragePaths, id: string): void {
 
 /** Where removed containers' dirs wait for the lock helper to delete them (see removeContainerDirsSoon). */
 export const trashDir = (paths: StoragePaths): string => path.join(containersDir(paths), '.trash');
+/** The same for their volatile dirs, on the run root's file system (a rename cannot cross file systems). */
+export const runTrashDir = (paths: StoragePaths): string => path.join(paths.runroot, 'containers', '.trash');
 
 /**
- * As removeContainerDirs, but the container's persistent dir (its overlay upper and work dirs: a
- * dozen rmdirs on a journaling file system, ~6 ms of every `run --rm`) is renamed into .trash in
- * one step and deleted by the lock helper after berth exits. The container is gone for every
- * command at once (its record went with the rename). Entries whose deleter died are swept here.
+ * As removeContainerDirs, but both of the container's dirs are renamed into a .trash dir in one
+ * step each and deleted by the lock helper after berth exits: its persistent dir (the overlay upper
+ * and work dirs, a dozen rmdirs on a journaling file system, ~6 ms of every `run --rm`) and its
+ * volatile dir (~10 files; node's recursive rmSync alone costs ~1 ms to load). The container is gone
+ * for every command at once (its record and state went with the renames); a process that still
+ * writes into the volatile dir (the monitor's exit file after `rm -f`) writes into the renamed one.
+ * Entries whose deleter died are swept here.
  */
 export async function removeContainerDirsSoon(paths: StoragePaths, id: string): Promise<void> {
   // Rootless from the host side (outside berth's user namespace) cannot delete what the container
@@ -216,21 +221,25 @@ export async function removeContainerDirsSoon(paths: StoragePaths, id: string): 
   // Under systemd (a unit's ExecStart --replace, ExecStop, ExecStopPost) a process left behind is
   // the unit's: systemd would kill the deleting helper when the unit stops, so delete now.
   if (process.env.INVOCATION_ID) return removeContainerDirs(paths, id);
-  removeRunDir(paths, id);
-  const dir = containerDir(paths, id);
-  const trash = trashDir(paths);
-  sweepTrash(trash);
   const helper = lockHelperPid() ?? (startLockHelper(), lockHelperPid());
   if (!helper) return removeContainerDirs(paths, id);
-  const target = path.join(trash, `${helper}-${processStartTime(helper) ?? 0}-${id}`);
+  const owner = `${helper}-${processStartTime(helper) ?? 0}`;
+  if (!(await moveToTrash(runTrashDir(paths), containerRunDir(paths, id), `${owner}-${id}`))) removeRunDir(paths, id);
+  if (!(await moveToTrash(trashDir(paths), containerDir(paths, id), `${owner}-${id}`))) fs.rmSync(containerDir(paths, id), { recursive: true, force: true });
+}
+
+/** Renames `dir` into `trash` and hands it to the helper; false when the caller must delete it itself. */
+async function moveToTrash(trash: string, dir: string, name: string): Promise<boolean> {
+  sweepTrash(trash);
+  const target = path.join(trash, name);
   try {
     fs.mkdirSync(trash, { recursive: true, mode: 0o700 });
     fs.renameSync(dir, target);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(dir)) return;
-    return removeContainerDirs(paths, id);
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(dir);   // nothing to remove
   }
   if (!(await deferRemoval(target))) fs.rmSync(target, { recursive: true, force: true });
+  return true;
 }
 
 /** Trash left by a helper that is gone (killed, or a previous boot: the start time no longer matches). */

@@ -36,7 +36,7 @@ async function show(unit: string, props: string, user = false): Promise<Record<s
 /** Nothing of a container left: state dirs, overlay mounts, crun containers, cidfiles. */
 async function assertClean(runtimeDir = '/run'): Promise<void> {
   // .trash too: under systemd a removed container's dirs are deleted at once, not by a helper left in the unit
-  const r = await box.sh(`ls -A /var/lib/berth/containers /run/berth/containers 2>/dev/null | grep -v '^/' | grep -v '^\\.' ; ls -A /var/lib/berth/containers/.trash 2>/dev/null; grep -c ' /var/lib/berth/containers/' /proc/self/mountinfo; crun --root /run/berth/crun list -q 2>/dev/null; ls ${runtimeDir}/*.cid 2>/dev/null; true`, { check: false });
+  const r = await box.sh(`ls -A /var/lib/berth/containers /run/berth/containers 2>/dev/null | grep -v '^/' | grep -v '^\\.' ; ls -A /var/lib/berth/containers/.trash /run/berth/containers/.trash 2>/dev/null | grep -v '^/'; grep -c ' /var/lib/berth/containers/' /proc/self/mountinfo; crun --root /run/berth/crun list -q 2>/dev/null; ls ${runtimeDir}/*.cid 2>/dev/null; true`, { check: false });
   assert.equal(r.stdout.trim(), '0', `leftovers:\n${r.stdout}`);
 }
 

@@ -49,9 +49,10 @@ export async function startWorld(name: string, specs: Record<string, ImageSpec>)
           for (const e of fs.existsSync(d) ? fs.readdirSync(d) : []) if (!e.startsWith('.')) found.push(`dir: ${d}/${e}`);
         }
         // removed containers' dirs are deleted by berth's helper just after berth exits: give it a moment
-        const trash = `${dir}/root/containers/.trash`;
-        for (let i = 0; i < 100 && fs.existsSync(trash) && fs.readdirSync(trash).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
-        for (const e of fs.existsSync(trash) ? fs.readdirSync(trash) : []) found.push(`trash: ${trash}/${e}`);
+        for (const trash of [`${dir}/root/containers/.trash`, `${dir}/run/containers/.trash`]) {
+          for (let i = 0; i < 100 && fs.existsSync(trash) && fs.readdirSync(trash).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+          for (const e of fs.existsSync(trash) ? fs.readdirSync(trash) : []) found.push(`trash: ${trash}/${e}`);
+        }
         return found;
       },
       stop: async () => {

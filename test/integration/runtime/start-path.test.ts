@@ -117,13 +117,18 @@ test('removal: a removed container\'s dirs go to .trash and are deleted after be
   // a trash entry of a deleter that no longer runs (pid 1 with a start time that cannot match)
   fs.mkdirSync(path.join(trash, '1-1-0123456789abcdef', 'upper', 'deep'), { recursive: true });
   fs.writeFileSync(path.join(trash, '1-1-0123456789abcdef', 'upper', 'deep', 'f'), 'x');
+  const runTrash = path.join(w.dir, 'run', 'containers', '.trash');   // the volatile dirs' trash, on the run root
+  fs.mkdirSync(path.join(runTrash, '1-1-0123456789abcdef', 'bundle'), { recursive: true });
+  fs.writeFileSync(path.join(runTrash, '1-1-0123456789abcdef', 'bundle', 'config.json'), '{}');
   await ok(['run', '--rm', '--network=none', w.images.busybox, 'sh', '-c',
     `mkdir -p /a/b/c && for i in 1 2 3 4 5; do echo $i > /a/b/c/f$i; done && ln -s ${outside} /a/host && ln -s ${outside}/keep /a/file`]);
   assert.ok(!fs.existsSync(path.join(trash, '1-1-0123456789abcdef')), 'the dead deleter\'s trash was swept');
+  assert.ok(!fs.existsSync(path.join(runTrash, '1-1-0123456789abcdef')), 'the dead deleter\'s run-root trash was swept');
   await ok(['create', '--name', 'gone', '--network=none', w.images.busybox, 'true']);
   const id = (await ok(['inspect', '--format', '{{.Id}}', 'gone'])).trim();
   await ok(['rm', 'gone']);
   assert.ok(!fs.existsSync(path.join(w.dir, 'root', 'containers', id)), 'rm: the container dir is gone when rm returns');
+  assert.ok(!fs.existsSync(path.join(w.dir, 'run', 'containers', id)), 'rm: the container\'s run dir is gone when rm returns');
   assert.equal((await w.berth(['inspect', 'gone'])).exitCode, 125);
   assert.deepEqual(await w.leftovers(), []);   // waits for .trash to empty
   assert.equal(fs.readFileSync(path.join(outside, 'keep'), 'utf8'), 'host file\n', 'a symlink in the upper dir was removed, not followed');
