@@ -237,7 +237,8 @@ async function startForeground(paths: StoragePaths, record: ContainerRecord, env
   for (let delay = 2; !pid; delay = Math.min(delay * 2, 50)) {
     const p = readPid(pidPath);
     if (p) { pid = p; break; }
-    const raced = await Promise.race([done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), delay))]);
+    // unref: when crun exits first, the pending poll timer must not hold berth's exit back
+    const raced = await Promise.race([done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), delay).unref())]);
     if (raced) break;
   }
   if (pid) await withContainerLock(paths, record.id, async () => { markRunning(paths, record, state, pid, 'foreground'); await armHealthChecks(paths, record, env); });
