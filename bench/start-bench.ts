@@ -23,6 +23,9 @@ const repo = fileURLToPath(new URL('../..', import.meta.url));
 const berthBin = path.join(repo, 'bin', 'berth.js');
 const work = fs.mkdtempSync('/var/tmp/berth-bench-start-');
 
+/** Rounds of hyperfine runs (see the measuring loop). */
+const ROUNDS = 5;
+
 interface Row { name: string; median: number; mean: number; min: number; max: number; cpu?: number }
 
 function stats(name: string, times: number[]): Row {
@@ -81,18 +84,30 @@ async function main(): Promise<void> {
         ['berth run --rm --network=none IMAGE true, with NODE_EXTRA_CA_CERTS', `env NODE_EXTRA_CA_CERTS=${extraCaCerts} ${berth} run --rm --network=none ${image} true`],
       );
     }
-    const json = path.join(work, 'hyperfine.json');
-    // -N: no shell between hyperfine and the command (a shell's start-up, subtracted by estimate
-    // otherwise, only adds noise at this scale); the command lines need no shell.
-    const hf = ['hyperfine', '-N', '--warmup', '2', '--runs', String(runs), '--export-json', json];
-    for (const [name, cmd] of commands) hf.push('-n', name, cmd);
-    const r = await ns.exec(hf, { env, timeoutMs: 1800000 });
-    if (r.exitCode !== 0) throw new Error(`hyperfine failed:\n${r.stdout}\n${r.stderr}`);
-    // CPU time (user + system, the command and its children) moves far less with the load of the
-    // shared machine than wall time does.
-    for (const res of JSON.parse(fs.readFileSync(json, 'utf8')).results as { command: string; times: number[]; user: number; system: number }[]) {
-      rows.push({ ...stats(res.command, res.times.map((t) => t * 1000)), cpu: (res.user + res.system) * 1000 });
+    // In rounds: hyperfine runs each command's runs back to back, so a burst of load on this shared
+    // 2-core machine would land on one command only; ROUNDS rounds of runs/ROUNDS each, all commands
+    // in every round, spread it over all of them. Times of all rounds are pooled per command.
+    const rounds = Math.min(ROUNDS, runs);
+    const pooled = new Map<string, { times: number[]; cpu: number[] }>();
+    for (let round = 0; round < rounds; round++) {
+      const json = path.join(work, `hyperfine-${round}.json`);
+      const perRound = Math.floor(runs / rounds) + (round < runs % rounds ? 1 : 0);
+      // -N: no shell between hyperfine and the command (a shell's start-up, subtracted by estimate
+      // otherwise, only adds noise at this scale); the command lines need no shell.
+      const hf = ['hyperfine', '-N', '--warmup', round === 0 ? '2' : '1', '--runs', String(perRound), '--export-json', json];
+      for (const [name, cmd] of commands) hf.push('-n', name, cmd);
+      const r = await ns.exec(hf, { env, timeoutMs: 1800000 });
+      if (r.exitCode !== 0) throw new Error(`hyperfine failed:\n${r.stdout}\n${r.stderr}`);
+      // CPU time (user + system, the command and its children) moves far less with the load of the
+      // shared machine than wall time does.
+      for (const res of JSON.parse(fs.readFileSync(json, 'utf8')).results as { command: string; times: number[]; user: number; system: number }[]) {
+        const entry = pooled.get(res.command) ?? { times: [], cpu: [] };
+        entry.times.push(...res.times.map((t) => t * 1000));
+        entry.cpu.push(...res.times.map(() => (res.user + res.system) * 1000));
+        pooled.set(res.command, entry);
+      }
     }
+    for (const [name, { times, cpu }] of pooled) rows.push({ ...stats(name, times), cpu: cpu.reduce((a, b) => a + b, 0) / cpu.length });
 
     // Memory of what stays resident next to one running container (outside systemd).
     await must(`${berth} run -d --name mem --network=none ${image} sleep 1000 >/dev/null`);
@@ -149,7 +164,7 @@ async function main(): Promise<void> {
   const section = [
     '## start',
     '',
-    `\`bench/start ${runs}\` (hyperfine -N, ${runs} runs after 2 warm-ups, all in one run on this 2-core VM, load average at the end: ${load};`,
+    `\`bench/start ${runs}\` (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; hyperfine -N, ${runs} runs of each command in ${Math.min(ROUNDS, runs)} rounds that take turns, after warm-ups, all in one run on this 2-core VM, load average at the end: ${load};`,
     'compare within this table only). Image: busybox from a local registry,',
     'pulled beforehand by both engines. Inside a private mount/cgroup/pid namespace with cgroup2 (the host is hybrid);',
     'Podman needs `--cgroups=disabled` here (its device cgroup needs RLIMIT_MEMLOCK), so berth is shown that way too.',
@@ -163,6 +178,8 @@ async function main(): Promise<void> {
     '',
     `berth / podman (medians): ${(berthMed / podmanMed).toFixed(2)} (goal ≤ 0.5); berth − (floor + node -e 0): ${(berthMed - floor - nodeZero).toFixed(0)} ms (goal ≤ 60 ms).`,
     `CPU time (user + system, means): berth ${cpuOf('berth run --rm --network=none IMAGE')} ms, Podman ${cpuOf('podman')} ms, node -e 0 ${cpuOf('node -e 0')} ms, floor ${cpuOf('floor')} ms.`,
+    'CPU counts the command and the children it waited for: berth\'s perl helper, and the `crun run` that helper starts, end after',
+    'berth has exited and are not counted in berth\'s rows (crun alone is about the floor\'s CPU; the helper a few ms).',
     '',
     'Resident memory next to one running container (RSS):',
     '',
@@ -174,7 +191,10 @@ async function main(): Promise<void> {
   const resultsPath = path.join(repo, 'bench', 'RESULTS.md');
   const current = fs.existsSync(resultsPath) ? fs.readFileSync(resultsPath, 'utf8') : '# Benchmark results\n';
   const re = /## start\n[\s\S]*?(?=\n## |$)/;
-  const next = re.test(current) ? current.replace(re, section.trimEnd() + '\n') : `${current.trimEnd()}\n\n${section}`;
+  // A hand-written "### Reading" at the end of the section is kept (it says which sitting it reads).
+  const reading = /\n### Reading[\s\S]*$/.exec(re.exec(current)?.[0] ?? '')?.[0] ?? '';
+  const whole = `${section.trimEnd()}\n${reading ? `${reading.trimEnd()}\n` : ''}`;
+  const next = re.test(current) ? current.replace(re, whole) : `${current.trimEnd()}\n\n${whole}`;
   fs.writeFileSync(resultsPath, next);
   process.stdout.write(`${section}\n`);
 }
