@@ -14,11 +14,11 @@
  * before (slower, never wrong). BERTH_NO_RAW_SPAWN=1 forces that fallback (tests use it).
  */
 
-type StdinMode = 'pipe' | 'inherit' | 'ignore';
-type OutMode = 'pipe' | 'inherit' | 'ignore';
+/** 'inherit': the parent's fd of the same number; a number: that fd of the parent. */
+type StdioMode = 'pipe' | 'inherit' | 'ignore' | number;
 
 export interface RawSpawnOptions {
-  stdio: [StdinMode, OutMode, OutMode];
+  stdio: [StdioMode, StdioMode, StdioMode];
   env?: NodeJS.ProcessEnv;
   /** More of the parent's fds, given to the child as its fds 3, 4, … */
   extraFds?: number[];
@@ -26,15 +26,17 @@ export interface RawSpawnOptions {
 
 export interface RawExit { code: number | null; signal: NodeJS.Signals | null }
 
-/** A spawned child. Output of a 'pipe' stdout arrives as text through `onOutput`. */
+/** A spawned child. Output of a 'pipe' stdout or stderr arrives as text through `onOutput`. */
 export interface RawChild {
   readonly pid: number;
   readonly exited: Promise<RawExit>;
+  /** As `exited`, once the child's stdout and stderr pipes (if any) have also reached their end. */
+  readonly closed: Promise<RawExit>;
   /** Writes to the child's stdin pipe (synchronously when the pipe takes it, as for short lines). */
   write(text: string): void;
   /** Closes the child's stdin (it reads EOF). */
   closeInput(): void;
-  onOutput(listener: (text: string) => void): void;
+  onOutput(listener: (text: string) => void, fd?: 1 | 2): void;
   kill(signal: NodeJS.Signals): boolean;
   /** Whether the child (and its stdout pipe) keep the event loop alive. */
   ref(): void;
@@ -138,12 +140,12 @@ function envPairs(env: NodeJS.ProcessEnv): string[] {
 export function rawSpawn(file: string, args: string[], options: RawSpawnOptions): RawChild | undefined {
   const b = getBindings();
   if (!b) return undefined;
-  const stdinPipe = options.stdio[0] === 'pipe' ? new b.Pipe(b.pipeSocket) : undefined;
-  const stdoutPipe = options.stdio[1] === 'pipe' ? new b.Pipe(b.pipeSocket) : undefined;
+  const pipes = options.stdio.map((mode) => (mode === 'pipe' ? new b.Pipe(b.pipeSocket) : undefined));
   const stdio: object[] = options.stdio.map((mode, fd) => {
     if (mode === 'ignore') return { type: 'ignore' };
     if (mode === 'inherit') return { type: 'fd', fd };
-    return { type: 'pipe', handle: fd === 0 ? stdinPipe : stdoutPipe };
+    if (typeof mode === 'number') return { type: 'fd', fd: mode };
+    return { type: 'pipe', handle: pipes[fd] };
   });
   for (const fd of options.extraFds ?? []) stdio.push({ type: 'fd', fd });
   const handle = new b.Process();
@@ -160,70 +162,23 @@ export function rawSpawn(file: string, args: string[], options: RawSpawnOptions)
   });
   if (err !== 0) {
     handle.close();
-    stdinPipe?.close();
-    stdoutPipe?.close();
+    for (const pipe of pipes) pipe?.close();
     throw new RawSpawnError(file, err, b.errname(err));
   }
-  return new RawChildImpl(b, handle, exited, () => alive, stdinPipe, stdoutPipe);
+  return new RawChildImpl(b, handle, exited, () => alive, pipes[0], pipes[1], pipes[2]);
 }
 
-class RawChildImpl implements RawChild {
-  private readonly listeners: ((text: string) => void)[] = [];
-  private readonly pendingWrites = new Set<WriteReq>();
+/** One readable pipe of the child: text to its listeners, closed at EOF. */
+class OutputPipe {
+  readonly listeners: ((text: string) => void)[] = [];
   private readonly decoder = new TextDecoder();
-  private inputOpen: boolean;
-  private outputOpen: boolean;
+  open = true;
+  private ended!: () => void;
+  readonly done = new Promise<void>((resolve) => { this.ended = resolve; });
 
-  constructor(private readonly b: Bindings, private readonly handle: ProcessHandle, readonly exited: Promise<RawExit>,
-    private readonly alive: () => boolean, private readonly stdin?: PipeHandle, private readonly stdout?: PipeHandle) {
-    this.inputOpen = stdin !== undefined;
-    this.outputOpen = stdout !== undefined;
-    if (stdout) {
-      stdout.onread = (buffer) => this.onRead(buffer);
-      stdout.readStart();
-    }
-  }
-
-  get pid(): number {
-    return this.handle.pid;
-  }
-
-  write(text: string): void {
-    if (!this.stdin || !this.inputOpen) return;
-    const req = new this.b.WriteWrap();
-    req.handle = this.stdin;
-    req.async = false;
-    req.oncomplete = () => { this.pendingWrites.delete(req); };
-    const err = this.stdin.writeUtf8String(req, text);
-    // An asynchronous write keeps its request until oncomplete; a failed one (EPIPE: the child is
-    // gone) is reported through the child's exit, as with node:child_process.
-    if (err === 0 && this.b.state[this.b.kLastWriteWasAsync]) this.pendingWrites.add(req);
-  }
-
-  closeInput(): void {
-    if (!this.stdin || !this.inputOpen) return;
-    this.inputOpen = false;
-    this.stdin.close();
-  }
-
-  onOutput(listener: (text: string) => void): void {
-    this.listeners.push(listener);
-  }
-
-  kill(signal: NodeJS.Signals): boolean {
-    const number = this.b.signals[signal];
-    if (number === undefined || !this.alive()) return false;
-    return this.handle.kill(number) === 0;
-  }
-
-  ref(): void {
-    if (this.alive()) this.handle.ref();
-    if (this.outputOpen) this.stdout!.ref();
-  }
-
-  unref(): void {
-    if (this.alive()) this.handle.unref();
-    if (this.outputOpen) this.stdout!.unref();
+  constructor(private readonly b: Bindings, readonly handle: PipeHandle) {
+    handle.onread = (buffer) => this.onRead(buffer);
+    handle.readStart();
   }
 
   private onRead(buffer: ArrayBuffer | undefined): void {
@@ -235,8 +190,72 @@ class RawChildImpl implements RawChild {
     }
     if (nread < 0) {
       // EOF or a read error: the pipe is done.
-      this.outputOpen = false;
-      this.stdout!.close();
+      this.open = false;
+      this.handle.close();
+      this.ended();
     }
+  }
+}
+
+class RawChildImpl implements RawChild {
+  private readonly pendingWrites = new Set<WriteReq>();
+  private readonly outputs: (OutputPipe | undefined)[];
+  private inputOpen: boolean;
+  private closeWhenWritten = false;
+  readonly closed: Promise<RawExit>;
+
+  constructor(private readonly b: Bindings, private readonly handle: ProcessHandle, readonly exited: Promise<RawExit>,
+    private readonly alive: () => boolean, private readonly stdin?: PipeHandle, stdout?: PipeHandle, stderr?: PipeHandle) {
+    this.inputOpen = stdin !== undefined;
+    this.outputs = [undefined, stdout && new OutputPipe(b, stdout), stderr && new OutputPipe(b, stderr)];
+    const ends = this.outputs.flatMap((o) => (o ? [o.done] : []));
+    this.closed = Promise.all([exited, ...ends]).then(([exit]) => exit);
+  }
+
+  get pid(): number {
+    return this.handle.pid;
+  }
+
+  write(text: string): void {
+    if (!this.stdin || !this.inputOpen) return;
+    const req = new this.b.WriteWrap();
+    req.handle = this.stdin;
+    req.async = false;
+    req.oncomplete = () => {
+      this.pendingWrites.delete(req);
+      if (this.closeWhenWritten && this.pendingWrites.size === 0) this.stdin!.close();
+    };
+    const err = this.stdin.writeUtf8String(req, text);
+    // An asynchronous write keeps its request until oncomplete; a failed one (EPIPE: the child is
+    // gone) is reported through the child's exit, as with node:child_process.
+    if (err === 0 && this.b.state[this.b.kLastWriteWasAsync]) this.pendingWrites.add(req);
+  }
+
+  closeInput(): void {
+    if (!this.stdin || !this.inputOpen) return;
+    this.inputOpen = false;
+    // a write libuv still holds (more than the pipe took at once) finishes first
+    if (this.pendingWrites.size > 0) this.closeWhenWritten = true;
+    else this.stdin.close();
+  }
+
+  onOutput(listener: (text: string) => void, fd: 1 | 2 = 1): void {
+    this.outputs[fd]?.listeners.push(listener);
+  }
+
+  kill(signal: NodeJS.Signals): boolean {
+    const number = this.b.signals[signal];
+    if (number === undefined || !this.alive()) return false;
+    return this.handle.kill(number) === 0;
+  }
+
+  ref(): void {
+    if (this.alive()) this.handle.ref();
+    for (const out of this.outputs) if (out?.open) out.handle.ref();
+  }
+
+  unref(): void {
+    if (this.alive()) this.handle.unref();
+    for (const out of this.outputs) if (out?.open) out.handle.unref();
   }
 }

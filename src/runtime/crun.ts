@@ -8,6 +8,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { runProc } from './proc.js';
 import { RuntimeError } from '../errors/index.js';
+import { rawSpawn, RawSpawnError, type RawChild } from '../process/raw-spawn.js';
 import type { StoragePaths } from '../paths/index.js';
 
 export interface CrunContext { paths: StoragePaths; cgroupManager: 'cgroupfs' | 'disabled' }
@@ -73,6 +74,16 @@ export function crunStart(ctx: CrunContext, id: string, logPath: string, env: No
 }
 
 function spawnCrun(args: string[], id: string, action: string, logPath: string, stdio: [number | 'ignore' | 'inherit', number | 'inherit', number | 'inherit'], env: NodeJS.ProcessEnv): Promise<void> {
+  // Through raw-spawn where it works: under systemd `crun create` and `crun start` are all that
+  // would load node:child_process (and node:net, node:stream) in a unit's `berth run -d`.
+  let raw: RawChild | undefined;
+  try {
+    raw = rawSpawn(crunBinary(), args, { stdio, env });
+  } catch (error) {
+    if (error instanceof RawSpawnError) return Promise.reject(new RuntimeError('crun-missing', `cannot run crun: ${error.message}`, { cause: error }));
+    throw error;
+  }
+  if (raw) return raw.exited.then(({ code }) => { if (code !== 0) throw crunError(action, id, readCrunLog(logPath)); });
   return new Promise((resolve, reject) => {
     const child = spawn(crunBinary(), args, { stdio, env });
     child.on('error', (error) => reject(new RuntimeError('crun-missing', `cannot run crun: ${error.message}`, { cause: error })));
