@@ -80,8 +80,13 @@ interface Bindings {
 
 let bindings: Bindings | null | undefined;
 
+/** Node prints DEP0111 for process.binding under --pending-deprecation: berth's output stays clean. */
+function pendingDeprecation(): boolean {
+  return process.env.NODE_PENDING_DEPRECATION === '1' || [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].includes('--pending-deprecation');
+}
+
 function loadBindings(): Bindings | null {
-  if (process.env.BERTH_NO_RAW_SPAWN === '1') return null;
+  if (process.env.BERTH_NO_RAW_SPAWN === '1' || pendingDeprecation()) return null;
   try {
     const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
     const pw = binding('process_wrap') as { Process?: unknown };

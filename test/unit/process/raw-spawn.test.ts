@@ -123,6 +123,17 @@ describe('rawSpawn: child processes without node:child_process', () => {
     assert.deepEqual(r.out, { loaded: [], got: 'ping\n' });
   });
 
+  it('under --pending-deprecation it stays off (no DEP0111 warning on berth\'s stderr)', () => {
+    for (const env of [{ NODE_PENDING_DEPRECATION: '1' }, { NODE_OPTIONS: '--pending-deprecation' }]) {
+      const r = fresh(`
+        const { rawSpawnAvailable } = await import(${JSON.stringify(rawSpawnModule)});
+        (await import('node:fs')).default.writeSync(1, JSON.stringify({ available: rawSpawnAvailable() }) + '\\n');`, env);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(r.out, { available: false });
+      assert.doesNotMatch(r.stderr, /DEP0111/);
+    }
+  });
+
   it('BERTH_NO_RAW_SPAWN=1 turns it off (callers then use node:child_process)', () => {
     const r = fresh(`
       const { rawSpawn, rawSpawnAvailable } = await import(${JSON.stringify(rawSpawnModule)});
