@@ -22,7 +22,7 @@ import { resolveName, type Resolution } from './short-names.js';
 import { isTransientNetworkError } from './http.js';
 import { chainIds, ImageStore } from './store/index.js';
 import { startLockHelper } from './store/locks.js';
-import { chunkBuffer, unpackInWorkerFor, warmUnpackPool } from './store/unpack-pool.js';
+import { chunkBuffer, stopIdleUnpackWorkers, unpackInWorkerFor, warmUnpackPool } from './store/unpack-pool.js';
 import { downloaded } from './young-garbage.js';
 import { EarlyStart } from './early-start.js';
 
@@ -157,6 +157,7 @@ async function pullFromSource(opening: Promise<ImageStore>, name: ImageReference
     diffIds = config.rootfs.diff_ids;
     const layers = manifest.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size }));
     const layerDirs = await fetchAndUnpackLayers(ctx, config, manifest);
+    if (inWorker) stopIdleUnpackWorkers();
     emit({ phase: 'manifest', message: 'Writing manifest to image destination' });
     const stored = await store.recordImage({
       names: [image], manifestDigest: manifestDoc.digest, configDigest: manifest.config.digest, layers,
