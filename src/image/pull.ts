@@ -69,6 +69,15 @@ export async function pullResolved(resolution: Resolution, config: RegistriesCon
   // The store's directories and repair scan run while the registry answers the ping and the manifest.
   const opening = ImageStore.open(options.paths);
   opening.catch(() => undefined);   // awaited where it is needed; a failure is reported there
+  try {
+    return await pullCandidates(resolution, config, options, opening);
+  } finally {
+    // Nothing of a pull goes on after it returns or fails (not even making the store's directories).
+    await opening.catch(() => undefined);
+  }
+}
+
+async function pullCandidates(resolution: Resolution, config: RegistriesConfig, options: PullOptions, opening: Promise<ImageStore>): Promise<ImageHandle> {
   const failures: { name: string; error: unknown }[] = [];
   for (const candidate of resolution.candidates) {
     let sources: PullSource[];
@@ -93,6 +102,7 @@ export async function pullResolved(resolution: Resolution, config: RegistriesCon
       }
     }
   }
+  await opening;
   if (failures.length === 1) throw failures[0].error;
   const lines = failures.map((f) => `  ${f.name}: ${redact((f.error as Error).message)}`);
   throw new ImageError('image.pull.failed', `pulling ${resolution.input}: every candidate failed:\n${lines.join('\n')}`,

@@ -109,15 +109,18 @@ test('a pull killed mid-download leaves a store the next pull completes', { time
     const args = [...storeArgs('killed'), 'pull', '-q', '--tls-verify=false', ref.replace(registry.host, proxy.host)];
     const child = spawn(process.execPath, [BERTH, ...args], { env: { ...process.env, ...scratch.env }, stdio: 'ignore' });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-    const partial = path.join(scratch.dir, 'killed', 'root', 'images', 'partial');
-    const deadline = Date.now() + 30_000;
-    // Layer downloads of the killed pull have begun: their partial files hold bytes.
-    while ((fs.existsSync(partial) ? fs.readdirSync(partial).filter((f) => fs.statSync(path.join(partial, f)).size > 0).length : 0) < 3) {
-      assert.ok(Date.now() < deadline, 'the pull did not start downloading layers');
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    try {
+      const partial = path.join(scratch.dir, 'killed', 'root', 'images', 'partial');
+      const deadline = Date.now() + 30_000;
+      // Layer downloads of the killed pull have begun: their partial files hold bytes.
+      while ((fs.existsSync(partial) ? fs.readdirSync(partial).filter((f) => fs.statSync(path.join(partial, f)).size > 0).length : 0) < 3) {
+        assert.ok(Date.now() < deadline, 'the pull did not start downloading layers');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      child.kill('SIGKILL'); // also when the wait failed: no pull outlives the test
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    child.kill('SIGKILL');
     assert.equal(await exited, 'SIGKILL');
   } finally {
     await proxy.stop();
