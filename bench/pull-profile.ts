@@ -1,7 +1,8 @@
 /**
  * A quicker look at one berth pull than bench/pull: starts docker-registry with the same
  * ~200 MB / 5-layer image of random data, then pulls it N times into fresh stores with
- * `--cpu-prof` (profiles in DIR/prof) and prints wall time and peak RSS of each run.
+ * `--cpu-prof` (profiles in DIR/prof) and prints wall time, CPU time, the whole machine's idle CPU
+ * time and peak RSS of each run.
  *   node dist/bench/pull-profile.js DIR [RUNS] [--strace | --perf] [--no-prof] [--many]
  */
 import { spawnSync } from 'node:child_process';
@@ -48,18 +49,30 @@ async function main(): Promise<void> {
       const argv = STRACE ? ['strace', '-f', '-c', '-o', path.join(DIR, `strace${run}.txt`), ...berth]
         : PERF ? ['perf', 'record', '-g', '-F', '499', '-o', path.join(DIR, `perf${run}.data`), '--', berth[0], '--perf-basic-prof', ...berth.slice(1)] : berth;
       spawnSync('sync');
+      const idleBefore = machineIdleMs();
       const result = spawnSync('/usr/bin/time', ['-v', ...argv], { env, encoding: 'utf8' });
+      const idle = machineIdleMs() - idleBefore;
       if (result.status !== 0) throw new Error(`pull failed: ${result.stderr.slice(-2000)}`);
       const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (.*)/.exec(result.stderr)?.[1];
       const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr)?.[1] ?? 0);
       const user = /User time \(seconds\): (.*)/.exec(result.stderr)?.[1];
       const sys = /System time \(seconds\): (.*)/.exec(result.stderr)?.[1];
-      process.stdout.write(`${bin} run ${run}: wall ${wall}, user ${user} s, sys ${sys} s, peak RSS ${Math.round(rss / 1024)} MB\n`);
+      process.stdout.write(`${bin} run ${run}: wall ${wall}, user ${user} s, sys ${sys} s, machine CPU idle ${(idle / 1000).toFixed(2)} s, peak RSS ${Math.round(rss / 1024)} MB\n`);
       fs.rmSync(root, { recursive: true, force: true });
     }
   } finally {
     await registry.stop();
   }
+}
+
+/**
+ * CPU time all cores spent idle so far (/proc/stat, idle + iowait), in ms. Over a pull it shows
+ * how much of the machine a tool leaves unused: the limit (curl ‖ tar) leaves almost none.
+ */
+function machineIdleMs(): number {
+  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const ticks = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return (ticks * 1000) / 100;   // USER_HZ is 100 on Linux
 }
 
 main().catch((error) => {

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(crun netavark aardvark-dns docker-registry skopeo umoci busybox-static passt uidmap
   catatonit golang-github-containers-common podman dbus dbus-user-session systemd apache2-utils
-  iproute2 iptables nftables zstd curl util-linux hyperfine attr time openssl python3)
+  iproute2 iptables nftables zstd curl util-linux hyperfine attr time openssl python3 strace)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

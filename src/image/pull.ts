@@ -3,7 +3,9 @@
  * each candidate's sources (mirrors, then the registry), fetch the manifest (choosing this
  * machine's platform from an index), then the config and the layers (bounded parallelism, retries,
  * Range resume), each layer unpacked while it downloads (a resumed one from its file afterwards),
- * and record the image. A failed pull records nothing.
+ * and record the image. A failed pull records nothing. Each blob's request goes out before the
+ * store is ready for its bytes (locks, temp dirs): the config's and the first layers' as soon as
+ * the manifest is read, so the registry's answers overlap the pull's own bookkeeping.
  */
 import { ImageError, redact } from '../errors/index.js';
 import { getCredentials, type Credentials } from './auth.js';
@@ -20,8 +22,9 @@ import { resolveName, type Resolution } from './short-names.js';
 import { isTransientNetworkError } from './http.js';
 import { chainIds, ImageStore } from './store/index.js';
 import { startLockHelper } from './store/locks.js';
-import { chunkBuffer, warmUnpackPool, WORKER_MIN_LAYER } from './store/unpack-pool.js';
+import { chunkBuffer, stopIdleUnpackWorkers, unpackInWorkerFor, warmUnpackPool } from './store/unpack-pool.js';
 import { downloaded } from './young-garbage.js';
+import { EarlyStart } from './early-start.js';
 
 export interface PullOptions extends Omit<EnsureImageOptions, 'policy'> {
   /** Concurrent layer downloads (default 6, as containers/image). */
@@ -63,7 +66,18 @@ export async function pullImage(reference: string, options: PullOptions): Promis
 
 export async function pullResolved(resolution: Resolution, config: RegistriesConfig, options: PullOptions): Promise<ImageHandle> {
   startLockHelper();
-  const store = await ImageStore.open(options.paths);
+  // The store's directories and repair scan run while the registry answers the ping and the manifest.
+  const opening = ImageStore.open(options.paths);
+  opening.catch(() => undefined);   // awaited where it is needed; a failure is reported there
+  try {
+    return await pullCandidates(resolution, config, options, opening);
+  } finally {
+    // Nothing of a pull goes on after it returns or fails (not even making the store's directories).
+    await opening.catch(() => undefined);
+  }
+}
+
+async function pullCandidates(resolution: Resolution, config: RegistriesConfig, options: PullOptions, opening: Promise<ImageStore>): Promise<ImageHandle> {
   const failures: { name: string; error: unknown }[] = [];
   for (const candidate of resolution.candidates) {
     let sources: PullSource[];
@@ -75,17 +89,20 @@ export async function pullResolved(resolution: Resolution, config: RegistriesCon
     }
     for (const source of sources) {
       try {
-        const handle = await pullFromSource(store, candidate, source, options);
+        const handle = await pullFromSource(opening, candidate, source, options);
         if (resolution.rationale === 'prompt' && resolution.shortName && !candidate.digest) {
           recordAlias(config, resolution.shortName, `${candidate.registry}/${candidate.repository}`);
         }
         return handle;
       } catch (error) {
         if (options.signal?.aborted) throw error;
+        // A store that cannot be opened fails the pull as such, whichever source was tried.
+        await opening;
         failures.push({ name: formatReference(source.ref), error });
       }
     }
   }
+  await opening;
   if (failures.length === 1) throw failures[0].error;
   const lines = failures.map((f) => `  ${f.name}: ${redact((f.error as Error).message)}`);
   throw new ImageError('image.pull.failed', `pulling ${resolution.input}: every candidate failed:\n${lines.join('\n')}`,
@@ -98,9 +115,13 @@ interface PullContext {
   image: string;
   emit: (event: Omit<PullProgress, 'image'>) => void;
   options: PullOptions;
+  /** Blob downloads already requested (the config and the first layers, while the pull pins and reads the config). */
+  early: Map<string, EarlyStart<Uint8Array>>;
+  /** Unpack every layer in the worker thread (a large image: unpackInWorkerFor). */
+  inWorker: boolean;
 }
 
-async function pullFromSource(store: ImageStore, name: ImageReference, source: PullSource, options: PullOptions): Promise<ImageHandle> {
+async function pullFromSource(opening: Promise<ImageStore>, name: ImageReference, source: PullSource, options: PullOptions): Promise<ImageHandle> {
   const image = formatReference(name);
   const emit = (event: Omit<PullProgress, 'image'>): void => options.onProgress?.({ ...event, image });
   emit({ phase: 'resolving', message: `Trying to pull ${formatReference(source.ref)}...` });
@@ -109,7 +130,6 @@ async function pullFromSource(store: ImageStore, name: ImageReference, source: P
     registry: source.ref.registry, repository: source.ref.repository, image, insecure: source.insecure,
     tlsVerify: options.tlsVerify, credentials, signal: options.signal, retry: options.retry,
   });
-  const ctx: PullContext = { store, client, image, emit, options };
   const top = parseManifest(await client.getManifest(referenceTarget(source.ref)), image);
   let manifestDoc = top;
   let indexDigest: string | undefined;
@@ -122,11 +142,15 @@ async function pullFromSource(store: ImageStore, name: ImageReference, source: P
   if (manifestDoc.kind !== 'image') throw new ImageError('image.manifest.invalid', `${image}: not an image manifest`, { context: { image } });
   const manifest = manifestDoc.manifest;
   emit({ phase: 'manifest', message: 'Getting image source signatures' });
-  // The layer unpack worker, if a layer is large enough to use it, starts while the config is fetched.
-  if (manifest.layers.some((l) => l.size >= WORKER_MIN_LAYER)) warmUnpackPool();
+  // The layer unpack worker, if the image is large enough to use it, starts while the config is fetched.
+  const inWorker = unpackInWorkerFor(manifest.layers.map((l) => l.size));
+  if (inWorker) warmUnpackPool();
+  const store = await opening;
+  const ctx: PullContext = { store, client, image, emit, options, early: new Map(), inWorker };
 
   let diffIds: string[] | undefined;
   try {
+    requestEarly(ctx, manifest);
     await store.pin([...(indexDigest ? [indexDigest] : []), manifestDoc.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)], []);
     // The manifests are written (lock, fsync) while the config downloads; both settle before a
     // failure is handled, so abandon() never races a write still going on.
@@ -143,6 +167,7 @@ async function pullFromSource(store: ImageStore, name: ImageReference, source: P
     diffIds = config.rootfs.diff_ids;
     const layers = manifest.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size }));
     const layerDirs = await fetchAndUnpackLayers(ctx, config, manifest);
+    if (inWorker) stopIdleUnpackWorkers();
     emit({ phase: 'manifest', message: 'Writing manifest to image destination' });
     const stored = await store.recordImage({
       names: [image], manifestDigest: manifestDoc.digest, configDigest: manifest.config.digest, layers,
@@ -154,6 +179,31 @@ async function pullFromSource(store: ImageStore, name: ImageReference, source: P
     const all = [...(indexDigest ? [indexDigest] : []), manifestDoc.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
     await abandon(store, all, diffIds);
     throw error;
+  } finally {
+    for (const digest of [...ctx.early.keys()]) dropEarly(ctx, digest);
+  }
+}
+
+/** Closes an early request nothing will read (the blob was stored meanwhile, or the pull failed). */
+function dropEarly(ctx: PullContext, digest: string): void {
+  ctx.early.get(digest)?.close();
+  ctx.early.delete(digest);
+}
+
+/** Concurrent layer downloads (default 6, as containers/image). */
+function parallelDownloads(options: PullOptions): number {
+  return Math.max(1, options.parallel ?? 6);
+}
+
+/**
+ * Requests the config and the first layers (as many as download at once) now, before the pins
+ * and the config's own round trip: their first bytes then come while that goes on. Only blobs
+ * neither stored nor partly downloaded (those take their own path in downloadBlob).
+ */
+function requestEarly(ctx: PullContext, manifest: ImageManifest): void {
+  for (const desc of [manifest.config, ...manifest.layers.slice(0, parallelDownloads(ctx.options))]) {
+    if (ctx.early.has(desc.digest) || !ctx.store.isAbsent(desc.digest)) continue;
+    ctx.early.set(desc.digest, new EarlyStart(ctx.client.blob(desc.digest, 0)));
   }
 }
 
@@ -174,6 +224,7 @@ async function storeSmallBlob(ctx: PullContext, digest: string, body: Buffer): P
 async function fetchConfig(ctx: PullContext, manifest: ImageManifest): Promise<OciImageConfigFile> {
   const desc = manifest.config;
   if (!(await ctx.store.hasBlob(desc.digest))) await downloadBlob(ctx, desc, false);
+  else dropEarly(ctx, desc.digest);
   let config: OciImageConfigFile;
   try {
     config = JSON.parse((await ctx.store.readBlob(desc.digest)).toString('utf8'));
@@ -259,9 +310,19 @@ async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean,
       if (pendingBytes > 0) yield flush();
     };
     try {
-      const source = counted(ctx.client.blob(desc.digest, offset));
-      if (layer && offset === 0) await ctx.store.pullLayer({ digest: desc.digest, size: desc.size, ...layer }, source);
-      else await ctx.store.writeBlob(desc.digest, desc.size, source, offset > 0 ? { append: true, offset } : {});
+      // The request goes out now (or went out with the manifest: requestEarly); the store's locks,
+      // temp dir and partial file are made while the registry answers.
+      const requested = ctx.early.get(desc.digest);
+      ctx.early.delete(desc.digest);
+      if (offset > 0) requested?.close();
+      const early = (offset === 0 ? requested : undefined) ?? new EarlyStart(ctx.client.blob(desc.digest, offset));
+      const source = counted(early);
+      try {
+        if (layer && offset === 0) await ctx.store.pullLayer({ digest: desc.digest, size: desc.size, ...layer, ...(ctx.inWorker ? { inWorker: true } : {}) }, source);
+        else await ctx.store.writeBlob(desc.digest, desc.size, source, offset > 0 ? { append: true, offset } : {});
+      } finally {
+        early.close();
+      }
       const fetched = bytes !== offset || desc.size === 0;
       if (report) ctx.emit({ phase: 'layer', layer: desc.digest, bytes: desc.size, total: desc.size, message: fetched ? 'downloaded' : 'skipped' });
       return fetched;
@@ -302,7 +363,7 @@ async function fetchAndUnpackLayers(ctx: PullContext, config: OciImageConfigFile
   if (layers.length === 0) return [];
   const chains = chainIds(config.rootfs.diff_ids);
   await ctx.store.pin([], chains);
-  const parallel = Math.max(1, ctx.options.parallel ?? 6);
+  const parallel = parallelDownloads(ctx.options);
   let next = 0;
   let failure: unknown;
   const worker = async (): Promise<void> => {
@@ -310,8 +371,10 @@ async function fetchAndUnpackLayers(ctx: PullContext, config: OciImageConfigFile
       const i = next++;
       try {
         // hasBlob costs nothing when the blob is absent (and one lock when present).
-        if (await ctx.store.hasBlob(layers[i].digest)) ctx.emit({ phase: 'layer', layer: layers[i].digest, bytes: layers[i].size, total: layers[i].size, message: 'skipped' });
-        else await downloadBlob(ctx, layers[i], true, { diffId: config.rootfs.diff_ids[i], chainId: chains[i] });
+        if (await ctx.store.hasBlob(layers[i].digest)) {
+          dropEarly(ctx, layers[i].digest);
+          ctx.emit({ phase: 'layer', layer: layers[i].digest, bytes: layers[i].size, total: layers[i].size, message: 'skipped' });
+        } else await downloadBlob(ctx, layers[i], true, { diffId: config.rootfs.diff_ids[i], chainId: chains[i] });
       } catch (error) {
         failure ??= error;
         return;

@@ -106,8 +106,14 @@ export async function writeBlobLocked(layout: StoreLayout, digest: string, size:
     if (actual !== digest) {
       throw new ImageError('blob-digest-mismatch', `blob ${digest}: content has digest ${actual}`, { context: { digest, actual } });
     }
-    await handle.sync();
-    await options.beforeCommit?.();
+    // The fsync and the caller's last step (the streaming unpack finishing its layer) run at once;
+    // both are done before the rename.
+    const [synced, ready] = await Promise.allSettled([
+      handle.sync(),
+      options.beforeCommit?.(),
+    ]);
+    if (synced.status === 'rejected') throw synced.reason;
+    if (ready.status === 'rejected') throw ready.reason;
     verified = true;
   } catch (error) {
     await writeback.settle().catch(() => undefined);

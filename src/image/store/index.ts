@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { ImageError } from '../../errors/index.js';
 import type { StoragePaths } from '../../paths/index.js';
-import { blobPath, exists, partialSize, syncBlobsDir, writeBlobLocked, type WriteBlobOptions } from './blobs.js';
+import { blobPath, exists, partialPath, partialSize, syncBlobsDir, writeBlobLocked, type WriteBlobOptions } from './blobs.js';
 import { chainIds } from './chain.js';
 import { digestHex } from './digest.js';
 import { blobsOf, collectGarbage } from './gc.js';
@@ -104,6 +104,11 @@ export class ImageStore {
     return false;
   }
 
+  /** Neither stored nor partly downloaded (a quick look, no lock: a download may start it any time). */
+  isAbsent(digest: string): boolean {
+    return !fs.existsSync(blobPath(this.layout, digest)) && !fs.existsSync(partialPath(this.layout, digest));
+  }
+
   async partialBlobSize(digest: string): Promise<number> {
     digestHex(digest);
     return partialSize(this.layout, digest);
@@ -128,13 +133,13 @@ export class ImageStore {
    * A broken `source` keeps what arrived for a resumed writeBlob (then ensureLayers unpacks the
    * file). Returns whether `source` was read.
    */
-  async pullLayer(layer: { digest: string; size: number; diffId: string; chainId: string }, source: AsyncIterable<Uint8Array>): Promise<boolean> {
+  async pullLayer(layer: { digest: string; size: number; diffId: string; chainId: string; inWorker?: boolean }, source: AsyncIterable<Uint8Array>): Promise<boolean> {
     const hex = digestHex(layer.digest);
     const chainHex = digestHex(layer.chainId);
     await this.pin([layer.digest], [layer.chainId]);
     // Always blob lock, then layer lock (nothing takes them the other way round).
     const result = await this.withLock(`blob-${hex}`, () => this.withLock(`layer-${chainHex}`, () => streamLayerLocked(this.layout, {
-      chainId: layer.chainId, diffId: layer.diffId, digest: layer.digest, size: layer.size,
+      chainId: layer.chainId, diffId: layer.diffId, digest: layer.digest, size: layer.size, inWorker: layer.inWorker,
       // As ensureLayers: rootless owners are set inside the user namespace (idmap.ts); overlay xattrs in user.*.
       keepOwnership: !this.paths.rootless || this.paths.userns === true, rootless: this.paths.rootless,
     }, source)));
@@ -202,15 +207,18 @@ export class ImageStore {
     const diffIds = config.rootfs?.diff_ids ?? [];
     const chains = chainIds(diffIds);
     const blobs = [record.manifestDigest, record.configDigest, ...record.layers.map((l) => l.digest), ...(record.otherBlobs ?? [])];
-    for (const blob of blobs) {
-      if (!(await exists(blobPath(this.layout, blob)))) throw new ImageError('blob-missing', `cannot record image: blob ${blob} is not in the store`, { context: { digest: blob } });
-    }
+    const present = await Promise.all(blobs.map((blob) => exists(blobPath(this.layout, blob))));
+    const missing = blobs.find((_, i) => !present[i]);
+    if (missing !== undefined) throw new ImageError('blob-missing', `cannot record image: blob ${missing} is not in the store`, { context: { digest: missing } });
     let size = 0;
     for (const chain of chains) size += (await readLayerRecord(this.layout, chain))?.size ?? 0;
-    // The blob renames (writeBlobLocked does not fsync the directory) are durable before the index names them.
-    await syncBlobsDir(this.layout);
+    // The blob renames (writeBlobLocked does not fsync the directory) are durable before the index
+    // names them: the fsync runs while the store lock is taken, and is awaited before the index is written.
+    const synced = syncBlobsDir(this.layout);
+    synced.catch(() => undefined);
     const id = digestHex(record.configDigest);
     return this.withLock('store', async () => {
+      await synced;
       const images = await readIndex(this.layout);
       for (const other of images) if (other.id !== id) other.names = other.names.filter((n) => !record.names.includes(n));
       let image = images.find((i) => i.id === id);

@@ -73,6 +73,8 @@ export async function ensureLayerLocked(layout: StoreLayout, request: UnpackRequ
 export interface StreamLayerRequest extends Omit<UnpackRequest, 'blobFile'> {
   /** The blob's size from the manifest. */
   size: number;
+  /** Unpack in the worker thread (default: a large layer only; see unpack-pool.ts). */
+  inWorker?: boolean;
 }
 
 /**
@@ -97,9 +99,10 @@ export async function streamLayerLocked(layout: StoreLayout, request: StreamLaye
   if (haveBlob) return { dir: await ensureLayerLocked(layout, { ...request, blobFile }), read: false };
 
   const tmp = await prepareLayerTemp(layout, chainHex);
-  // A large layer is unpacked in a worker thread, a small one here (unpack-pool.ts); the extractor
-  // takes the chunks only as fast as it writes the layer (backpressure through push()).
-  const job = layerUnpacker(request.size, path.join(tmp, 'diff'), unpackOptions(request));
+  // A large layer (or every layer of a large image: inWorker) is unpacked in a worker thread, a
+  // small one here (unpack-pool.ts); the extractor takes the chunks only as fast as it writes the
+  // layer (backpressure through push()).
+  const job = layerUnpacker(request.size, path.join(tmp, 'diff'), unpackOptions(request), request.inWorker);
   let sourceFailed = false;
   let refused: unknown;
   let unpacked: UnpackResult | undefined;

@@ -129,6 +129,19 @@ export function warmUnpackPool(): void {
   }
 }
 
+/**
+ * Ends the workers that have no job now: a worker's teardown (its isolate's heap, ~10 ms) then runs
+ * beside the rest of the pull (recording the image) instead of at the process's exit, where node
+ * waits for it. A later job starts a new worker.
+ */
+export function stopIdleUnpackWorkers(): void {
+  for (const entry of [...workers]) {
+    if (entry.active > 0) continue;
+    workers.splice(workers.indexOf(entry), 1);
+    entry.worker.terminate().catch(() => undefined);
+  }
+}
+
 function settle(job: Job, how: () => void): void {
   if (job.settled) return;
   job.settled = true;
@@ -229,10 +242,27 @@ export function unpackHere(dest: string, options: UnpackOptions): StreamUnpack {
 
 /** Layers this large (compressed bytes) are unpacked in the worker, smaller ones on the main thread. */
 export const WORKER_MIN_LAYER = 8 * 1024 * 1024;
+/**
+ * ...unless the whole image is this large: then every layer goes to the worker. With 20 layers of
+ * 2 MB the main thread (HTTP, blob digest and file, and the unpacking) was the bottleneck while
+ * the second core stayed idle about half the time; with the worker (its start, ~60 ms, runs on the
+ * other core while the config is fetched) that pull measured 0.05-0.1 s faster. A small image does
+ * not gain the start back: a one-file image's pull measured 0.22 s on the main thread, 0.26 s with
+ * the worker (bench/RESULTS.md, "## pull").
+ */
+export const WORKER_MIN_IMAGE = 16 * 1024 * 1024;
 
-/** The unpacker for a layer of `size` compressed bytes (see WORKER_MIN_LAYER). */
-export function layerUnpacker(size: number, dest: string, options: UnpackOptions): StreamUnpack {
-  if (size >= WORKER_MIN_LAYER) {
+/** Whether a pull of layers of these compressed sizes unpacks them in the worker (then start it early: warmUnpackPool). */
+export function unpackInWorkerFor(layerSizes: number[]): boolean {
+  return layerSizes.reduce((a, b) => a + b, 0) >= WORKER_MIN_IMAGE || layerSizes.some((s) => s >= WORKER_MIN_LAYER);
+}
+
+/**
+ * The unpacker for a layer of `size` compressed bytes: in the worker when `inWorker` (default: a
+ * layer of WORKER_MIN_LAYER or more), else on this thread.
+ */
+export function layerUnpacker(size: number, dest: string, options: UnpackOptions, inWorker = size >= WORKER_MIN_LAYER): StreamUnpack {
+  if (inWorker) {
     try {
       return unpackInWorker(dest, options);
     } catch {

@@ -74,4 +74,10 @@ test('prefix rewriting, and a blocked registry refused naming the file', async (
   assert.deepEqual(handle.names, ['rewritten.test/apps/app:latest']);
   await assert.rejects(pullImage('blocked.test/x/y', { paths: paths('b'), quiet: true }),
     new RegExp(`registry blocked\\.test is blocked in ${scratch.env.CONTAINERS_REGISTRIES_CONF.replace(/[.]/g, '\\.')} \\(pulling blocked\\.test/x/y:latest\\)`));
+  // The store is opened while the registry is asked; a pull that failed first still leaves nothing
+  // going on: what it made of the store is all there when it returns, and nothing comes later.
+  const list = (): string[] => fs.readdirSync(paths('b').root, { recursive: true }).map(String).sort();
+  const atReturn = list();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual(list(), atReturn);
 });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ImageError } from '../../../../src/errors/index.js';
 import { unpackLayerFile } from '../../../../src/image/store/unpack.js';
-import { chunkBuffer, unpackHere, unpackInWorker } from '../../../../src/image/store/unpack-pool.js';
+import { chunkBuffer, stopIdleUnpackWorkers, unpackHere, unpackInWorker } from '../../../../src/image/store/unpack-pool.js';
 import { compress, describeTree, diffTrees, makeCanary, tempDir } from './store-fixtures.js';
 import { makeTar, sha256 } from './tar-fixtures.js';
 
@@ -119,6 +119,21 @@ describe('layer unpacking from a download, in the worker thread and on this one'
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', `import { warmUnpackPool } from ${JSON.stringify(pool)}; warmUnpackPool();`], { timeout: 10_000 });
     assert.equal(child.status, 0, `exit ${child.status} ${child.signal ?? ''}: ${child.stderr}`);
     assert.ok(Date.now() - started < 5000);
+  });
+
+  it('stopping the idle workers leaves a running job alone, and a later job gets a new worker', async () => {
+    const blob = compress(tar, 'gzip');
+    const running = unpackInWorker(dest('stop-running'), { diffId: sha256(tar) });
+    const half = running.push(blob.subarray(0, 200_000));
+    if (half) await half;
+    stopIdleUnpackWorkers(); // the one worker has a job: it stays
+    await pushAll(running, blob.subarray(200_000), 100_000, false);
+    assert.equal((await running.result).diffId, sha256(tar));
+    stopIdleUnpackWorkers(); // now idle: ended
+    const later = unpackInWorker(dest('stop-later'), { diffId: sha256(tar) });
+    await pushAll(later, blob, 100_000, false);
+    assert.equal((await later.result).diffId, sha256(tar));
+    assert.deepEqual(diffTrees(describeTree(path.join(t.dir, 'stop-running')), describeTree(path.join(t.dir, 'stop-later'))), []);
   });
 
   for (const where of ['worker', 'here'] as const) it(`an aborted download stops the job (${where}): it fails with the reason and writes no more`, async () => {
