@@ -23,7 +23,7 @@ const argv = process.argv.slice(2);
  * costs ~1.7 ms of every `berth run`.
  */
 function loadBundle(file, cachedData) {
-  const source = readFileSync(file, 'utf8');
+  const source = readFileSync(file, 'latin1');   // ASCII: bin/cli-code-cache.cjs refuses a bundle that is not
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));

@@ -21,7 +21,7 @@ export function parseSize(value: string, flag: string): number {
 /** "30s", "1m30s", "500ms", "2h", "0" → milliseconds (Go durations). */
 export function parseDuration(value: string, flag: string): number {
   if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|us|µs|ns|s|m|h)/gy;
+  const re = /(\d+(?:\.\d+)?)(ms|us|\u00b5s|ns|s|m|h)/gy;
   let total = 0;
   let matched = '';
   for (let m = re.exec(value); m; m = re.exec(value)) {

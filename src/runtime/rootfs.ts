@@ -61,7 +61,8 @@ export interface RootfsMountOptions { volatile?: boolean; rootless?: boolean }
 export async function mountRootfs(containerDir: string, layerDirs: string[], mountOptions: RootfsMountOptions = {}): Promise<string> {
   if (warmUpMode.rootfs) return warmUpMode.rootfs;   // the build's code-cache warm-up (warm-up.ts)
   const d = rootfsDirs(containerDir);
-  if (isMounted(d.merged)) return d.merged;
+  // (a new container has no merged dir yet: no need to read the mount table)
+  if (fs.existsSync(d.merged) && isMounted(d.merged)) return d.merged;
   // overlayfs leaves work/work/incompat/volatile behind a volatile mount, even a cleanly unmounted one
   if (fs.existsSync(path.join(d.work, 'work', 'incompat'))) fs.rmSync(d.work, { recursive: true, force: true });
   for (const dir of [d.upper, d.work, d.merged]) fs.mkdirSync(dir, { recursive: true });
