@@ -3,15 +3,17 @@
  *
  * Why: a `berth run` is a fresh Node process, and node:child_process brings node:net, node:stream
  * and node:dgram with it; loading them and compiling the functions a spawn with pipes calls costs
- * more CPU than everything berth then does with the children (a perl helper with two pipes and a
- * crun with inherited stdio: 56 → 74 ms of CPU for a script that only does that, median of 40
- * alternating runs, bench notes in bench/RESULTS.md "## start"). The same libuv process and pipe
+ * more CPU than everything berth then does with the children (a script that only spawns a perl
+ * helper with two pipes and a `/bin/true` with inherited stdio: 74.6 ms of CPU through
+ * node:child_process, 56.5 ms through this module; medians of 40 alternating runs; bench/RESULTS.md
+ * "## start"). The same libuv process and pipe
  * handles node:child_process is built on are used here directly, through `process.binding`, which
  * Node 20 still offers for exactly these modules (process_wrap, pipe_wrap, stream_wrap).
  *
  * Those bindings are not a public API: every shape this module relies on is checked once, and
  * when anything differs `rawSpawnAvailable()` is false and callers use node:child_process as
- * before (slower, never wrong). BERTH_NO_RAW_SPAWN=1 forces that fallback (tests use it).
+ * before (slower, never wrong); so it is under --pending-deprecation (Node would print DEP0111).
+ * BERTH_NO_RAW_SPAWN=1 forces that fallback (tests use it).
  */
 
 /** 'inherit': the parent's fd of the same number; a number: that fd of the parent. */
