@@ -85,6 +85,9 @@ async function acquire(file: string): Promise<() => Promise<void>> {
 // D: remember a directory tree to delete once berth has gone (stdin closed); lstat, so a symlink
 // in it is removed, never followed.
 // S: a system call, "S id NR<tab>ARG<tab>ARG…" (an ARG "#N" is the integer N): OK, or "E errno message".
+// The helper ignores INT, TERM, HUP and QUIT: a Ctrl-C or a stop reaches the whole process group, and
+// berth, not the helper, decides what they mean (forwarding them to a program started by X, for one);
+// the helper ends when berth's end of its stdin closes.
 // X: run a program with berth's own stdin/stdout/stderr (given to the helper as fds 3-5),
 // "X id DONE_ID UNSET<tab>FILE<tab>ARG…" (UNSET: environment variables to drop, comma-separated):
 // "id OK pid" once forked, "DONE_ID status" (the wait status) when it has exited. K: "K id PID SIG"
@@ -97,6 +100,7 @@ const PERL_CONSTANTS = GENERIC_OPEN_FLAGS
   ? 'sub O_RDWR () { 2 } sub O_CREAT () { 64 } sub LOCK_EX () { 2 } sub LOCK_NB () { 4 } sub LOCK_UN () { 8 }'
   : 'use Fcntl qw(:flock O_RDWR O_CREAT);';
 const PERL = `${PERL_CONSTANTS} $| = 1; my %h; my @defer; my %kids; my %early; my $fds = ($ARGV[0] // '') eq 'fds';
+$SIG{$_} = 'IGNORE' for qw(INT TERM HUP QUIT);
 $SIG{CHLD} = sub { local ($!, $?); while ((my $k = waitpid(-1, 1)) > 0) { my $d = delete $kids{$k}; if (defined $d) { print "$d $?\\n"; } else { $early{$k} = $?; } } };
 while (my $l = <STDIN>) { chomp $l; my ($op, $id, $p) = split(/ /, $l, 3);
   if ($op eq 'L') { my $fh; if (!sysopen($fh, $p, O_RDWR|O_CREAT, 0644)) { print "$id E $!\\n"; next; }
@@ -111,7 +115,7 @@ while (my $l = <STDIN>) { chomp $l; my ($op, $id, $p) = split(/ /, $l, 3);
   elsif ($op eq 'X') { if (!$fds) { print "$id E 0 no stdio\\n"; next; }
     my ($done, $rest) = split(/ /, $p, 2); my @a = split(/\\t/, $rest, -1); my $unset = shift @a;
     my $pid = fork(); if (!defined $pid) { print "$id E " . ($! + 0) . " $!\\n"; next; }
-    if ($pid == 0) { open(STDIN, '<&', 3); open(STDOUT, '>&', 4); open(STDERR, '>&', 5); closefds();
+    if ($pid == 0) { $SIG{$_} = 'DEFAULT' for qw(INT TERM HUP QUIT CHLD); open(STDIN, '<&', 3); open(STDOUT, '>&', 4); open(STDERR, '>&', 5); closefds();
       delete $ENV{$_} for grep { length } split(/,/, $unset); exec { $a[0] } @a; print STDERR "cannot run $a[0]: $!\\n"; exit 127; }
     if (exists $early{$pid}) { print "$done " . delete($early{$pid}) . "\\n"; } else { $kids{$pid} = $done; }
     print "$id OK $pid\\n"; }
@@ -277,6 +281,15 @@ export function helperSyscall(nr: number, args: SyscallArg[]): Promise<SyscallRe
   });
 }
 
+/** /proc/PID/stat's start time, or undefined when the process is gone or a zombie. */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
+  } catch { return undefined; }
+}
+
 /** A program the helper runs with berth's stdio (helperExec). */
 export interface HelperChild {
   readonly pid: number;
@@ -309,11 +322,17 @@ export async function helperExec(file: string, args: string[], env: NodeJS.Proce
     return undefined;
   }
   const pid = Number(m[1]);
+  const startTime = startTimeOf(pid);
   let reaped = false;
-  const exited = done.then((status) => {
+  const exited = done.then(async (status) => {
     reaped = true;
     const wait = Number(status);
-    if (!Number.isInteger(wait)) return { code: 125, signal: null };   // the helper itself went away
+    if (!Number.isInteger(wait)) {
+      // The helper itself went away (killed): its child lives on, reparented; its status is lost,
+      // but berth must not go on as if it had ended.
+      while (startTime !== undefined && startTimeOf(pid) === startTime) await new Promise((r) => setTimeout(r, 20));
+      return { code: 125, signal: null };
+    }
     const signo = wait & 0x7f;
     if (signo === 0) return { code: (wait >> 8) & 0xff, signal: null };
     const name = Object.entries(os.constants.signals).find(([, n]) => n === signo)?.[0] as NodeJS.Signals | undefined;

@@ -173,3 +173,20 @@ test('a crun that cannot be started: exit status 125, a message naming it, nothi
   assert.match(r.stderr, /cannot run \/nonexistent\/crun: ENOENT/);
   assert.deepEqual(await w.leftovers(), []);
 });
+
+test('foreground run: a Ctrl-C to the whole process group (berth, its helper, crun) ends the container with its own status', async () => {
+  const berth = `${process.execPath} ${BERTH} --root=${w.dir}/root --runroot=${w.dir}/run`;
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/root', CONTAINERS_REGISTRIES_CONF: path.join(w.dir, 'registries.conf') };
+  const out = path.join(w.dir, 'fg-group.out');
+  // berth leads its own process group (setsid; the group's id is written first), as in a terminal;
+  // the group gets SIGINT, as from Ctrl-C
+  const pidFile = path.join(w.dir, 'fg-group.pid');
+  const script = `setsid sh -c 'echo $$ > ${pidFile}; exec "$0" "$@"' ${berth} run --rm --network=none ${w.images.busybox} sh -c 'echo started; trap "echo got-INT; exit 44" INT; while :; do sleep 0.1; done' > ${out} 2>&1 &
+    i=0; while ! grep -q started ${out} && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done
+    kill -INT -$(cat ${pidFile}); wait $!; echo "status=$?"`;
+  const r = await w.ns.sh(script, { env, timeoutMs: 60000 });
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.match(r.stdout, /status=44\b/, `${r.stdout}\n${fs.readFileSync(out, 'utf8')}`);
+  assert.match(fs.readFileSync(out, 'utf8'), /got-INT/);
+  assert.deepEqual(await w.leftovers(), []);
+});

@@ -95,3 +95,26 @@ test('the helper does not keep berth\'s stdout open once berth has exited (a $(b
   for (let i = 0; i < 200 && fs.existsSync(m[2]); i++) await new Promise((res) => setTimeout(res, 50));
   assert.equal(fs.existsSync(m[2]), false, 'the deferred tree was deleted');
 });
+
+test('the helper ignores INT/TERM/HUP sent to the whole process group; its children get the default actions back', () => {
+  const r = run(`
+    const helper = lockHelperPid() ?? (startLockHelper(), lockHelperPid());
+    await new Promise((res) => setTimeout(res, 200));   // the helper is up
+    process.kill(helper, 'SIGINT'); process.kill(helper, 'SIGTERM'); process.kill(helper, 'SIGHUP');
+    await new Promise((res) => setTimeout(res, 100));
+    const c = await helperExec('/bin/sh', ['-c', 'kill -INT $$; sleep 2; echo still-here'], process.env);
+    process.stdout.write(JSON.stringify({ helperAlive: lockHelperPid() === helper, exit: await c.exited }) + '\\n');`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '{"helperAlive":true,"exit":{"code":null,"signal":"SIGINT"}}\n');
+});
+
+test('a helper killed while its child runs: berth waits for the child to end, then reports 125', () => {
+  const r = run(`
+    const c = await helperExec('/bin/sleep', ['0.6'], process.env);
+    const t0 = Date.now();
+    process.kill(lockHelperPid(), 'SIGKILL');
+    const exit = await c.exited;
+    process.stdout.write(JSON.stringify({ exit, waited: Date.now() - t0 >= 450 }) + '\\n');`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '{"exit":{"code":125,"signal":null},"waited":true}\n');
+});
