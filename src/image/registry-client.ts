@@ -96,22 +96,26 @@ export class RegistryClient {
     const loose = this.options.tlsVerify === undefined ? !!this.options.insecure : !this.options.tlsVerify;
     const attempts: { url: URL; insecureTls: boolean }[] = [{ url: new URL(`https://${host}/v2/`), insecureTls: loose }];
     if (loose) attempts.push({ url: new URL(`http://${host}/v2/`), insecureTls: false });
+    // An insecure registry is asked over both schemes at once (HTTPS still wins when it answers): a
+    // plain-HTTP registry then costs one round trip, not a failed TLS handshake followed by one.
+    const stops = attempts.map(() => new AbortController());
+    const outer = this.options.signal;
+    if (outer) for (const stop of stops) outer.addEventListener('abort', () => stop.abort(outer.reason), { once: true });
+    // Sent last first: the plain-HTTP request is not held up by loading TLS for the other.
+    const answers: Promise<HttpResponse>[] = [];
+    for (let i = attempts.length - 1; i >= 0; i--) {
+      answers[i] = this.pingOnce(attempts[i]!.url, attempts[i]!.insecureTls, i === attempts.length - 1, stops[i]!.signal);
+      answers[i]!.catch(() => undefined);   // awaited in order below
+    }
     let lastError: unknown;
-    for (const attempt of attempts) {
+    for (const [i, attempt] of attempts.entries()) {
       try {
-        const res = await withRetries(async () => {
-          const r = await request(attempt.url, { insecureTls: attempt.insecureTls, signal: this.options.signal, idleTimeoutMs: 30000 });
-          if (r.status >= 500 || r.status === 429) {
-            discard(r);
-            throw new TransientError(`HTTP ${r.status}`, { retryAfterMs: parseRetryAfter(r.headers['retry-after'] as string | undefined) });
-          }
-          return r;
-        }, (e) => e instanceof TransientError || (isTransientNetworkError(e) && attempt === attempts[attempts.length - 1]), { policy: { ...this.retryPolicy, attempts: Math.min(3, this.retryPolicy.attempts) }, signal: this.options.signal });
-        await drain(res); // the manifest request right after reuses this connection
+        const res = await answers[i]!;
         if (res.status === 200 || res.status === 401) {
           this.baseUrl = new URL(`${attempt.url.protocol}//${host}/`);
           this.insecureTls = attempt.insecureTls;
           if (res.status === 401) this.challenge = parseChallenges(res.headers['www-authenticate'])[0];
+          for (const stop of stops.slice(i + 1)) stop.abort();   // the other scheme's request (or its retries) ends
           return;
         }
         lastError = new Error(`/v2/ answered HTTP ${res.status}`);
@@ -121,6 +125,20 @@ export class RegistryClient {
     }
     if (lastError instanceof TransientError) throw this.error('image.registry.unavailable', `registry ${this.options.registry} keeps failing: ${lastError.message}`);
     throw this.networkError(lastError, 'pinging /v2/');
+  }
+
+  /** One /v2/ request, retried on 5xx and 429 (and on network errors when `last`), its body read to the end. */
+  private async pingOnce(url: URL, insecureTls: boolean, last: boolean, signal: AbortSignal): Promise<HttpResponse> {
+    const res = await withRetries(async () => {
+      const r = await request(url, { insecureTls, signal, idleTimeoutMs: 30000 });
+      if (r.status >= 500 || r.status === 429) {
+        discard(r);
+        throw new TransientError(`HTTP ${r.status}`, { retryAfterMs: parseRetryAfter(r.headers['retry-after'] as string | undefined) });
+      }
+      return r;
+    }, (e) => e instanceof TransientError || (isTransientNetworkError(e) && last), { policy: { ...this.retryPolicy, attempts: Math.min(3, this.retryPolicy.attempts) }, signal });
+    await drain(res); // the manifest request right after reuses this connection
+    return res;
   }
 
   private scope(): string {

@@ -91,8 +91,27 @@ export class ImageStore {
    */
   async pin(blobs: string[], chains: string[]): Promise<void> {
     if (this.pins.covers(blobs, chains)) return;
-    await this.withLock('store', () => this.pins.add(blobs, chains));
+    // What a pin still being written covers is waited for, not written again (no store lock more).
+    const waits = new Set<Promise<void>>();
+    const fresh = { blobs: [] as string[], chains: [] as string[] };
+    for (const [kind, keys] of [['blobs', blobs], ['chains', chains]] as const) {
+      for (const key of keys) {
+        const pending = this.pinning.get(`${kind} ${key}`);
+        if (pending) waits.add(pending);
+        else if (!this.pins.covers(kind === 'blobs' ? [key] : [], kind === 'chains' ? [key] : [])) fresh[kind].push(key);
+      }
+    }
+    if (fresh.blobs.length + fresh.chains.length > 0) {
+      const writing = this.withLock('store', () => this.pins.add(fresh.blobs, fresh.chains));
+      const names = [...fresh.blobs.map((b) => `blobs ${b}`), ...fresh.chains.map((c) => `chains ${c}`)];
+      for (const name of names) this.pinning.set(name, writing);
+      const forget = (): void => { for (const name of names) if (this.pinning.get(name) === writing) this.pinning.delete(name); };
+      writing.then(forget, forget);
+      waits.add(writing);
+    }
+    await Promise.all(waits);
   }
+  private readonly pinning = new Map<string, Promise<void>>();
 
   /** True if the verified blob is stored; it is then pinned (gc keeps it) until recordImage. */
   async hasBlob(digest: string): Promise<boolean> {
@@ -106,7 +125,13 @@ export class ImageStore {
 
   /** Neither stored nor partly downloaded (a quick look, no lock: a download may start it any time). */
   isAbsent(digest: string): boolean {
-    return !fs.existsSync(blobPath(this.layout, digest)) && !fs.existsSync(partialPath(this.layout, digest));
+    return ImageStore.isAbsentIn(this.paths, digest);
+  }
+
+  /** isAbsent for a store not opened yet (its directories may not even exist: then nothing is there). */
+  static isAbsentIn(paths: StoragePaths, digest: string): boolean {
+    const layout = storeLayout(paths);
+    return !fs.existsSync(blobPath(layout, digest)) && !fs.existsSync(partialPath(layout, digest));
   }
 
   async partialBlobSize(digest: string): Promise<number> {
@@ -136,10 +161,13 @@ export class ImageStore {
   async pullLayer(layer: { digest: string; size: number; diffId: string; chainId: string; inWorker?: boolean }, source: AsyncIterable<Uint8Array>): Promise<boolean> {
     const hex = digestHex(layer.digest);
     const chainHex = digestHex(layer.chainId);
-    await this.pin([layer.digest], [layer.chainId]);
+    // The pin (the store lock, a file write) is made while the layer downloads: streamLayerLocked
+    // waits for it only before it makes the layer visible, or uses one already there.
+    const pinned = this.pin([layer.digest], [layer.chainId]);
+    pinned.catch(() => undefined);   // awaited below; a failure is reported there
     // Always blob lock, then layer lock (nothing takes them the other way round).
     const result = await this.withLock(`blob-${hex}`, () => this.withLock(`layer-${chainHex}`, () => streamLayerLocked(this.layout, {
-      chainId: layer.chainId, diffId: layer.diffId, digest: layer.digest, size: layer.size, inWorker: layer.inWorker,
+      chainId: layer.chainId, diffId: layer.diffId, digest: layer.digest, size: layer.size, inWorker: layer.inWorker, pinned,
       // As ensureLayers: rootless owners are set inside the user namespace (idmap.ts); overlay xattrs in user.*.
       keepOwnership: !this.paths.rootless || this.paths.userns === true, rootless: this.paths.rootless,
     }, source)));

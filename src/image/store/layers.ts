@@ -73,6 +73,8 @@ export async function ensureLayerLocked(layout: StoreLayout, request: UnpackRequ
 export interface StreamLayerRequest extends Omit<UnpackRequest, 'blobFile'> {
   /** The blob's size from the manifest. */
   size: number;
+  /** Settles when the layer is pinned (gc keeps it): awaited before a layer is made visible or relied on. */
+  pinned?: Promise<void>;
   /** Unpack in the worker thread (default: a large layer only; see unpack-pool.ts). */
   inWorker?: boolean;
 }
@@ -91,6 +93,7 @@ export async function streamLayerLocked(layout: StoreLayout, request: StreamLaye
   const blobFile = blobPath(layout, request.digest);
   const record = await readLayerRecord(layout, request.chainId);
   const haveBlob = await exists(blobFile);
+  if (record || haveBlob) await request.pinned;
   if (record) {
     await ensureShortLink(layout, chainHex, record.short);
     const read = !haveBlob && await writeBlobLocked(layout, request.digest, request.size, source);
@@ -98,11 +101,11 @@ export async function streamLayerLocked(layout: StoreLayout, request: StreamLaye
   }
   if (haveBlob) return { dir: await ensureLayerLocked(layout, { ...request, blobFile }), read: false };
 
-  const tmp = await prepareLayerTemp(layout, chainHex);
+  const tmp = await prepareLayerTemp(layout, chainHex, false);
   // A large layer (or every layer of a large image: inWorker) is unpacked in a worker thread, a
-  // small one here (unpack-pool.ts); the extractor takes the chunks only as fast as it writes the
-  // layer (backpressure through push()).
-  const job = layerUnpacker(request.size, path.join(tmp, 'diff'), unpackOptions(request), request.inWorker);
+  // small one here (unpack-pool.ts); the extractor makes the temp dir and takes the chunks only as
+  // fast as it writes the layer (backpressure through push()).
+  const job = layerUnpacker(request.size, path.join(tmp, 'diff'), { ...unpackOptions(request), makeDest: true }, request.inWorker);
   let sourceFailed = false;
   let refused: unknown;
   let unpacked: UnpackResult | undefined;
@@ -138,6 +141,7 @@ export async function streamLayerLocked(layout: StoreLayout, request: StreamLaye
       beforeCommit: async () => {
         await unpacking;
         await writeLayerRecord(tmp, request, unpacked!);
+        await request.pinned;   // before the blob, then the layer, become visible
       },
     });
     await publishLayer(layout, tmp, request.chainId);
@@ -164,11 +168,14 @@ function unpackOptions(request: Omit<UnpackRequest, 'blobFile'>): UnpackOptions 
   };
 }
 
-async function prepareLayerTemp(layout: StoreLayout, chainHex: string): Promise<string> {
-  // A final dir without layer.json cannot come from our rename; remove whatever it is.
-  await fs.promises.rm(layerDir(layout, chainHex), { recursive: true, force: true });
+/** A temp dir name for the layer (made here, or by the extractor: `make` false). */
+async function prepareLayerTemp(layout: StoreLayout, chainHex: string, make = true): Promise<string> {
+  // A final dir without layer.json cannot come from our rename; remove whatever it is (a quick
+  // look first: a thread-pool call less for the usual new layer).
+  const final = layerDir(layout, chainHex);
+  if (fs.existsSync(final)) await fs.promises.rm(final, { recursive: true, force: true });
   const tmp = path.join(layout.layersTmp, ownedTempName(chainHex.slice(0, 12)));
-  await fs.promises.mkdir(path.join(tmp, 'diff'), { recursive: true });
+  if (make) await fs.promises.mkdir(path.join(tmp, 'diff'), { recursive: true });
   return tmp;
 }
 
@@ -199,11 +206,22 @@ async function publishLayer(layout: StoreLayout, tmp: string, chainId: string): 
 export async function ensureShortLink(layout: StoreLayout, chainHex: string, short: string): Promise<void> {
   const link = path.join(layout.linksDir, short);
   const target = `../${chainHex}/diff`;
+  let missing = false;
   try {
     if (fs.readlinkSync(link) === target) return;   // the common case: sync, see atomic.ts readJson
     await fs.promises.rm(link, { force: true });
-  } catch {
-    // missing: create below
+  } catch (error) {
+    missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+  if (missing) {
+    // A new layer's link is made in place (one file create less than a temp link and its rename:
+    // creates are slow on some file systems); if another process made it meanwhile, it is replaced below.
+    try {
+      await fs.promises.symlink(target, link);
+      return;
+    } catch {
+      // exists now, or cannot be made: the temp link and rename below
+    }
   }
   const tmp = path.join(layout.linksDir, `.${ownedTempName()}`);
   await fs.promises.symlink(target, tmp);

@@ -10,7 +10,8 @@
  *   <root>/layers/l/<short>               symlink -> ../<chainhex>/diff (short overlay lowerdir names)
  *   <root>/layers/empty                   an empty lower layer (overlay needs two lowers without upper)
  *   <root>/layers/tmp/                    layers being unpacked
- *   <root>/locks/<name>.lock              flock(2) lock files, each deleted by its holder on release (locks.ts)
+ *   <root>/locks/ranges.lock              one byte per lock, F_OFD_SETLK (locks.ts); without perl:
+ *   <root>/locks/<name>.lock              flock(2) lock files, each deleted by its holder on release
  *   <runroot>/image-mounts/<id>/merged    `berth image mount` mount points (+ count file)
  */
 import path from 'node:path';

@@ -10,16 +10,24 @@
  * through the resident helper; an O_EXCL lockfile costs 0.13 ms but needs racy stale-lock
  * breaking. Within one process, holders of the same name are queued in memory first.
  *
- * Lock files do not pile up (one per blob and layer ever pulled): the holder deletes the file
- * while it still holds the lock, and whoever acquires a lock checks afterwards that the path
- * still names the very file it locked (same device and inode); if not (it locked a file just
- * deleted, or one since replaced), it lets go and tries again. So two processes never hold "the
- * same" lock on two different files. A holder that is killed leaves its file; the next one removes it.
+ * Through the helper, a lock is one byte of a single file, <locks dir>/ranges.lock, locked with an
+ * open-file-description lock (fcntl F_OFD_SETLK: per open file, not per process, and dropped by the
+ * kernel when the holder dies, like flock): the byte's offset comes from the SHA-256 of the lock's
+ * name. That file is made once and never deleted, so taking a lock creates no file: a pull takes two
+ * locks per layer, and on some file systems each create and delete of a lock file cost up to a
+ * millisecond of the helper's time, in series. Where the helper cannot do that (no perl, or a
+ * machine whose fcntl constants are not the generic Linux ones), each lock is a file of its own:
+ * the holder deletes the file while it still holds the lock, and whoever acquires a lock checks
+ * afterwards that the path still names the very file it locked (same device and inode); if not (it
+ * locked a file just deleted, or one since replaced), it lets go and tries again. So two processes
+ * never hold "the same" lock on two different files, and lock files do not pile up. (The two ways
+ * do not exclude each other: a machine uses one of them.)
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ImageError } from '../../errors/index.js';
 import { rawSpawn } from '../../process/raw-spawn.js';
@@ -37,7 +45,7 @@ export async function withFileLock<T>(locksDir: string, name: string, fn: () => 
   await previous;
   try {
     fs.mkdirSync(locksDir, { recursive: true });   // sync: see atomic.ts readJson
-    const release = await acquire(file);
+    const release = await acquire(locksDir, name, file);
     try {
       return await fn();
     } finally {
@@ -62,10 +70,28 @@ export function lockHelperPid(): number | undefined {
   return LockHelper.current()?.pid;
 }
 
-async function acquire(file: string): Promise<() => Promise<void>> {
+/** The byte of ranges.lock that stands for lock `name` (52 bits of its SHA-256: a safe integer). */
+export function rangeOffset(name: string): number {
+  return parseInt(createHash('sha256').update(name).digest('hex').slice(0, 13), 16);
+}
+
+async function acquire(locksDir: string, name: string, file: string): Promise<() => Promise<void>> {
   const helper = LockHelper.get();
   if (!helper) return acquireWithFlockBinary(file);
   const id = helper.nextId();
+  if (RANGE_LOCKS) {
+    const ranges = path.join(locksDir, RANGES_FILE);
+    const offset = rangeOffset(name);
+    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+      const answer = await helper.request(`R ${id} ${offset} ${ranges}`, id);
+      if (answer === 'OK') break;
+      if (answer !== 'BUSY') throw new ImageError('lock-failed', `cannot lock "${name}" (byte ${offset} of ${ranges}): ${answer}`, { context: { file: ranges, lock: name } });
+      await sleep(delay);
+    }
+    return async () => {
+      await helper.request(`Q ${id}`, id);
+    };
+  }
   for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
     const answer = await helper.request(`L ${id} ${file}`, id);
     if (answer === 'OK') break;
@@ -81,6 +107,8 @@ async function acquire(file: string): Promise<() => Promise<void>> {
   };
 }
 
+// R: "R id OFFSET FILE" locks byte OFFSET of FILE (opened once, kept open) with F_OFD_SETLK: OK, or
+// BUSY (EAGAIN, EACCES). Q: "Q id" unlocks what R id locked.
 // L: lock (OK, BUSY, or STALE when the path no longer names the locked file). U: delete the file, then unlock.
 // D: remember a directory tree to delete once berth has gone (stdin closed); lstat, so a symlink
 // in it is removed, never followed.
@@ -96,10 +124,15 @@ async function acquire(file: string): Promise<() => Promise<void>> {
 // waits for: where the values are the generic Linux ones (O_RDWR 2, O_CREAT 0100; flock's LOCK_EX 2,
 // LOCK_NB 4, LOCK_UN 8 everywhere) they are written out, elsewhere Fcntl gives them.
 const GENERIC_OPEN_FLAGS = ['x64', 'arm64', 'riscv64', 'ia32', 'arm'].includes(process.arch);
+// Byte-range locks: 64-bit Linux with the generic fcntl values (F_OFD_SETLK 37, F_WRLCK 1, F_UNLCK 2,
+// EAGAIN 11, EACCES 13) and struct flock { short type, whence; off_t start, len; pid_t pid } packed as
+// 's s x4 q q l x4'; elsewhere a file per lock (BERTH_LOCKS_PER_FILE=1 forces that way: tests).
+const RANGE_LOCKS = ['x64', 'arm64', 'riscv64'].includes(process.arch) && process.platform === 'linux' && process.env.BERTH_LOCKS_PER_FILE !== '1';
+export const RANGES_FILE = 'ranges.lock';
 const PERL_CONSTANTS = GENERIC_OPEN_FLAGS
   ? 'sub O_RDWR () { 2 } sub O_CREAT () { 64 } sub LOCK_EX () { 2 } sub LOCK_NB () { 4 } sub LOCK_UN () { 8 }'
   : 'use Fcntl qw(:flock O_RDWR O_CREAT);';
-const PERL = `${PERL_CONSTANTS} $| = 1; my %h; my @defer; my %kids; my %early; my $fds = ($ARGV[0] // '') eq 'fds';
+const PERL = `${PERL_CONSTANTS} $| = 1; my %h; my %r; my %files; my @defer; my %kids; my %early; my $fds = ($ARGV[0] // '') eq 'fds';
 $SIG{$_} = 'IGNORE' for qw(INT TERM HUP QUIT);
 $SIG{CHLD} = sub { local ($!, $?); while ((my $k = waitpid(-1, 1)) > 0) { my $d = delete $kids{$k}; if (defined $d) { print "$d $?\\n"; } else { $early{$k} = $?; } } };
 while (my $l = <STDIN>) { chomp $l; my ($op, $id, $p) = split(/ /, $l, 3);
@@ -108,6 +141,11 @@ while (my $l = <STDIN>) { chomp $l; my ($op, $id, $p) = split(/ /, $l, 3);
     my @a = stat($fh); my @b = stat($p);
     if (!@b || $a[0] != $b[0] || $a[1] != $b[1]) { close($fh); print "$id STALE\\n"; next; }
     $h{$id} = [$fh, $p]; print "$id OK\\n"; }
+  elsif ($op eq 'R') { my ($off, $f) = split(/ /, $p, 2); my $fh = $files{$f};
+    if (!$fh) { if (!sysopen($fh, $f, O_RDWR|O_CREAT, 0644)) { print "$id E $!\n"; next; } $files{$f} = $fh; }
+    if (fcntl($fh, 37, pack('s s x4 q q l x4', 1, 0, $off, 1, 0))) { $r{$id} = [$fh, $off]; print "$id OK\n"; }
+    else { my $e = $! + 0; print $e == 11 || $e == 13 ? "$id BUSY\n" : "$id E $!\n"; } }
+  elsif ($op eq 'Q') { if (my $e = delete $r{$id}) { fcntl($e->[0], 37, pack('s s x4 q q l x4', 2, 0, $e->[1], 1, 0)); } print "$id OK\n"; }
   elsif ($op eq 'U') { if (my $e = delete $h{$id}) { unlink($e->[1]); flock($e->[0], LOCK_UN); close($e->[0]); } print "$id OK\\n"; }
   elsif ($op eq 'D') { push @defer, $p; print "$id OK\\n"; }
   elsif ($op eq 'S') { my @a = split(/\\t/, $p, -1); my $nr = shift @a; @a = map { /^#(\\d+)$/ ? 0 + $1 : $_ } @a;

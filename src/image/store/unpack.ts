@@ -30,6 +30,11 @@ export interface UnpackOptions {
   layer?: string;
   /** Opaque marker xattr: trusted.overlay.opaque (rootful) or user.overlay.opaque (rootless, mount with userxattr). */
   opaqueXattr?: string;
+  /**
+   * Make `dest` (and its parents) first, in the extractor's thread: a streamed layer's temp dir is
+   * then made by the worker, not on the main thread's pool before the first byte may flow.
+   */
+  makeDest?: boolean;
 }
 
 export interface UnpackResult {
@@ -70,6 +75,7 @@ export async function unpackLayerStream(source: AsyncIterable<Uint8Array>, dest:
       yield chunk;
     }
   }
+  if (options.makeDest) fs.mkdirSync(dest, { recursive: true });
   const writer = new LayerWriter(dest, options);
   for await (const entry of readTar(hashed())) await writer.write(entry);
   const diffId = `sha256:${hash.digest('hex')}`;

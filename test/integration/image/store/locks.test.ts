@@ -5,13 +5,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { ImageStore } from '../../../../src/image/store/index.js';
+import { rangeOffset, RANGES_FILE } from '../../../../src/image/store/locks.js';
 import { openTestStore, tempDir } from '../../../unit/image/store/store-fixtures.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'store-child.js');
 
 /** Starts a child that takes `name` and holds it; resolves once it holds the lock. */
-function holder(store: ImageStore, name: string, holdMs: number): Promise<{ proc: ChildProcess; events: string[]; done: Promise<number | null> }> {
-  const proc = spawn(process.execPath, [CHILD, store.paths.root, store.paths.runroot, name, String(holdMs)], { env: { ...process.env, BERTH_STORE_CHILD: 'lock' }, stdio: ['ignore', 'pipe', 'inherit'] });
+function holder(store: ImageStore, name: string, holdMs: number, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; events: string[]; done: Promise<number | null> }> {
+  const proc = spawn(process.execPath, [CHILD, store.paths.root, store.paths.runroot, name, String(holdMs)], { env: { ...process.env, ...env, BERTH_STORE_CHILD: 'lock' }, stdio: ['ignore', 'pipe', 'inherit'] });
   const events: string[] = [];
   const done = new Promise<number | null>((resolve) => proc.once('close', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
@@ -80,17 +81,38 @@ describe('cross-process store locks', () => {
     return { codes, counter: fs.readFileSync(counter, 'utf8'), stderr };
   }
 
-  it('deletes its lock file on release, and contending processes still never hold one name together', { timeout: 120_000 }, async () => {
-    const lockFile = path.join(store.layout.locksDir, 'count-test.lock');
-    await store.withLock('count-test', async () => assert.ok(fs.existsSync(lockFile)));
+  it('takes a byte of one file, creating no file per lock, and contending processes never hold one name together', { timeout: 120_000 }, async () => {
+    const before = fs.readdirSync(store.layout.locksDir).filter((n) => n !== RANGES_FILE);
+    let offset = -1;
+    await store.withLock('range-test', async () => {
+      assert.deepEqual(fs.readdirSync(store.layout.locksDir).filter((n) => n !== RANGES_FILE), before, 'no file made for the lock');
+      // The helper holds an open-file-description lock on the name's byte: /proc/locks lists it.
+      offset = rangeOffset('range-test');
+      const inode = fs.statSync(path.join(store.layout.locksDir, RANGES_FILE)).ino;
+      const held = fs.readFileSync('/proc/locks', 'utf8').split('\n').filter((l) => /\bOFDLCK\b/.test(l) && l.includes(`:${inode} `));
+      assert.ok(held.some((l) => l.trim().endsWith(`${offset} ${offset}`)), `no OFD lock on byte ${offset} of inode ${inode}:\n${held.join('\n')}`);
+    });
+    assert.ok(offset >= 0);
+    const counted = await contend('count-test', 6, 60);
+    assert.deepEqual(counted.codes, [0, 0, 0, 0, 0, 0], counted.stderr);
+    assert.equal(counted.counter, '360');
+    assert.deepEqual(fs.readdirSync(store.layout.locksDir).filter((n) => n.startsWith('count-test')), []);
+  });
+
+  it('a file per lock (BERTH_LOCKS_PER_FILE=1): deleted on release, and contending processes still never hold one name together', { timeout: 120_000 }, async () => {
+    const lockFile = path.join(store.layout.locksDir, 'file-held.lock');
+    const h = await holder(store, 'file-held', 500, { BERTH_LOCKS_PER_FILE: '1' });
+    procs.push(h.proc);
+    assert.ok(fs.existsSync(lockFile), 'the holder has its lock file');
+    assert.equal(await h.done, 0);
     assert.equal(fs.existsSync(lockFile), false, 'the lock file is removed on release');
     // Every release deletes the file others are waiting on: a waiter that then locks the deleted
     // file must notice and start over, or two processes would be inside at once (the marker
     // fails) and increments would be lost.
-    const result = await contend('count-test', 6, 60);
+    const result = await contend('file-test', 6, 60, { BERTH_LOCKS_PER_FILE: '1' });
     assert.deepEqual(result.codes, [0, 0, 0, 0, 0, 0], result.stderr);
     assert.equal(result.counter, '360');
-    assert.deepEqual(fs.readdirSync(store.layout.locksDir).filter((n) => n.startsWith('count-test')), []);
+    assert.deepEqual(fs.readdirSync(store.layout.locksDir).filter((n) => n.startsWith('file-test')), []);
   });
 
   it('the flock(1) way (no perl) keeps the same protocol', { timeout: 120_000 }, async () => {
