@@ -467,7 +467,9 @@ async function fetchAndUnpackLayers(ctx: PullContext, config: OciImageConfigFile
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(parallel + SPARE_LAYERS, layers.length) }, worker));
+  const average = layers.reduce((sum, l) => sum + l.size, 0) / layers.length;
+  const spare = average <= SPARE_FOR_LAYERS_UP_TO ? SPARE_LAYERS : 0;
+  await Promise.all(Array.from({ length: Math.min(parallel + spare, layers.length) }, worker));
   try {
     await pinned;
     if (failure) throw failure;
@@ -483,12 +485,16 @@ async function fetchAndUnpackLayers(ctx: PullContext, config: OciImageConfigFile
 }
 
 /**
- * Layers made ready beyond those downloading. Permits free one at a time, so two ready layers keep
- * bytes flowing; each waiting layer costs ~3 MB of peak memory (its response, its first bytes): with
- * six spare layers a 200 MB image of 20 layers peaked at 156 MB, with two at 144 MB, with none at
- * 138 MB (the goal is < 150 MB), and the 20-layer bench image pulled as fast with two as with six.
+ * Layers made ready beyond those downloading, for images of small layers (on average up to
+ * SPARE_FOR_LAYERS_UP_TO compressed), where a layer's own overhead (locks, temp dir, the registry's
+ * first answer: ~40-90 ms) is long beside its transfer. Permits free one at a time, so two ready
+ * layers keep bytes flowing. They cost peak memory, more with larger layers (measured, not
+ * explained: not the waiting responses, which hold ~0.2 MB each, nor the worker jobs, made lazily
+ * to check): 20 layers of 2 MB 113 -> 118 MB with two; 20 of 10 MB 138 -> 144 MB with two, 156 MB
+ * with six; 40 of 10 MB 156 -> 169-172 MB with two. Larger layers gain little from them.
  */
 const SPARE_LAYERS = 2;
+const SPARE_FOR_LAYERS_UP_TO = 4 * 1024 * 1024;
 
 /** Permits, handed out in the order asked for; each release function works once. */
 class Semaphore {
