@@ -21,7 +21,7 @@ export function compressionOf(head: Uint8Array): Compression {
  * read from the first bytes and reported through `onFormat` before the first output. Reads
  * `source` only as fast as the output is consumed (backpressure through the decompressor).
  */
-export async function* decompressStream(source: AsyncIterable<Uint8Array>, onFormat: (compression: Compression) => void): AsyncGenerator<Buffer> {
+export async function* decompressStream(source: AsyncIterable<Uint8Array>, onFormat: (compression: Compression) => void, onConsumed?: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
   const iterator = source[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let headBytes = 0;
@@ -50,7 +50,7 @@ export async function* decompressStream(source: AsyncIterable<Uint8Array>, onFor
   }
   if (compression === 'gzip') {
     const gunzip = zlib.createGunzip({ chunkSize: 128 * 1024 });
-    const feeding = feed(input(), gunzip);
+    const feeding = feed(input(), gunzip, onConsumed);
     try {
       for await (const chunk of gunzip) yield chunk as Buffer;
       await feeding;
@@ -72,7 +72,7 @@ export async function* decompressStream(source: AsyncIterable<Uint8Array>, onFor
     child.once('error', reject);
     child.once('close', (code) => resolve(code));
   });
-  const feeding = feed(input(), child.stdin!);
+  const feeding = feed(input(), child.stdin!, onConsumed);
   let finished = false;
   try {
     for await (const chunk of child.stdout!) yield chunk as Buffer;
@@ -102,14 +102,16 @@ function writable(sink: NodeJS.WritableStream): Promise<void> {
 /**
  * Writes `input` into `sink` honouring its backpressure, then ends it. A failing input destroys
  * the sink with that error (so the reader of the sink's output sees it); the returned promise
- * rejects with it too, and is marked handled.
+ * rejects with it too, and is marked handled. `onConsumed` gets each chunk once the sink is done
+ * with it (zlib has taken its bytes; the pipe to zstd has them).
  */
-function feed(input: AsyncIterable<Buffer>, sink: NodeJS.WritableStream & { destroy(error?: Error): void; destroyed: boolean }): Promise<void> {
+function feed(input: AsyncIterable<Buffer>, sink: NodeJS.WritableStream & { destroy(error?: Error): void; destroyed: boolean }, onConsumed?: (chunk: Buffer) => void): Promise<void> {
   const done = (async () => {
     try {
       for await (const chunk of input) {
         if (sink.destroyed) return;
-        if (!sink.write(chunk)) await writable(sink);
+        const written = onConsumed ? sink.write(chunk, (error?: Error | null) => { if (!error) onConsumed(chunk); }) : sink.write(chunk);
+        if (!written) await writable(sink);
       }
       sink.end();
     } catch (error) {

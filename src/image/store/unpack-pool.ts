@@ -68,6 +68,18 @@ const jobs = new Map<number, Job>();
 const workers: PoolWorker[] = [];
 /** Chunk memory its owner gave away (chunkBuffer): moved to the worker instead of copied. */
 const giveable = new WeakSet<ArrayBuffer>();
+/**
+ * Batch memory the worker handed back, reused for the next batches: one allocation per batch made
+ * peak memory grow with the bytes pulled (freed 512 KiB blocks kept by malloc: a 400 MB pull of 40
+ * layers peaked at 155-158 MB, bench/RESULTS.md).
+ */
+const returned: ArrayBuffer[] = [];
+const MAX_RETURNED = 8;
+
+/** How many handed-back buffers wait for reuse (tests). */
+export function returnedBuffers(): number {
+  return returned.length;
+}
 
 /**
  * A buffer of `size` bytes with memory of its own, for a download batch that goes to the blob file
@@ -75,7 +87,9 @@ const giveable = new WeakSet<ArrayBuffer>();
  * done with it). Network chunks are slices of the HTTP parser's buffers, which cannot be moved.
  */
 export function chunkBuffer(size: number): Buffer {
-  const buffer = Buffer.allocUnsafeSlow(size);
+  const at = returned.findLastIndex((b) => b.byteLength === size);
+  const reused = at >= 0 ? returned.splice(at, 1)[0] : undefined;
+  const buffer = reused ? Buffer.from(reused, 0, size) : Buffer.allocUnsafeSlow(size);
   giveable.add(buffer.buffer as ArrayBuffer);
   return buffer;
 }
@@ -151,6 +165,11 @@ function settle(job: Job, how: () => void): void {
 }
 
 function onMessage(message: FromWorker): void {
+  if (message.type === 'return') {
+    returned.push(message.buffer);
+    if (returned.length > MAX_RETURNED) returned.shift();
+    return;
+  }
   const job = jobs.get(message.id);
   if (!job) return;
   switch (message.type) {

@@ -18,6 +18,8 @@ export type FromWorker =
   /** The extractor took `bytes` of a job's chunks: the sender may send more. */
   | { type: 'consumed'; id: number; bytes: number }
   | { type: 'done'; id: number; result: UnpackResult }
+  /** A chunk's memory, handed back (transferred) once the decompressor took its bytes, for the next batch. */
+  | { type: 'return'; buffer: ArrayBuffer }
   | { type: 'failed'; id: number; error: SerializedError };
 
 export interface SerializedError {

@@ -17,13 +17,20 @@ function post(message: FromWorker): void {
   port!.postMessage(message);
 }
 
+/** A whole transferred chunk the decompressor is done with goes back to the main thread, which reuses it. */
+function giveBack(chunk: Buffer): void {
+  const buffer = chunk.buffer;
+  if (!(buffer instanceof ArrayBuffer) || chunk.byteOffset !== 0 || chunk.byteLength !== buffer.byteLength) return;
+  port!.postMessage({ type: 'return', buffer } satisfies FromWorker, [buffer]);
+}
+
 port.on('message', (message: ToWorker) => {
   if (message.type === 'stream') {
     const { id } = message;
     // Each chunk the extractor takes is acknowledged: the sender keeps at most IN_FLIGHT bytes queued here.
     const feed = new ChunkFeed((bytes) => post({ type: 'consumed', id, bytes }));
     feeds.set(id, feed);
-    unpackLayerStream(feed, message.dest, message.options).then(
+    unpackLayerStream(feed, message.dest, message.options, giveBack).then(
       (result) => post({ type: 'done', id, result }),
       (error: unknown) => post({ type: 'failed', id, error: serializeError(error) }),
     ).finally(() => feeds.delete(id));

@@ -65,9 +65,9 @@ export async function unpackLayerFile(blobFile: string, dest: string, options: U
  * from the first bytes. `source` is read only as fast as the layer is written (backpressure), and
  * must yield the whole blob; errors of `source` come out unchanged.
  */
-export async function unpackLayerStream(source: AsyncIterable<Uint8Array>, dest: string, options: UnpackOptions = {}): Promise<UnpackResult> {
+export async function unpackLayerStream(source: AsyncIterable<Uint8Array>, dest: string, options: UnpackOptions = {}, onConsumed?: (chunk: Buffer) => void): Promise<UnpackResult> {
   let compression: Compression = 'none';
-  const tar = decompressStream(source, (c) => (compression = c));
+  const tar = decompressStream(source, (c) => (compression = c), onConsumed);
   const hash = crypto.createHash('sha256');
   async function* hashed(): AsyncGenerator<Buffer> {
     for await (const chunk of tar) {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ImageError } from '../../../../src/errors/index.js';
 import { unpackLayerFile } from '../../../../src/image/store/unpack.js';
-import { chunkBuffer, stopIdleUnpackWorkers, unpackHere, unpackInWorker } from '../../../../src/image/store/unpack-pool.js';
+import { chunkBuffer, returnedBuffers, stopIdleUnpackWorkers, unpackHere, unpackInWorker } from '../../../../src/image/store/unpack-pool.js';
 import { compress, describeTree, diffTrees, makeCanary, tempDir } from './store-fixtures.js';
 import { makeTar, sha256 } from './tar-fixtures.js';
 
@@ -90,6 +90,25 @@ describe('layer unpacking from a download, in the worker thread and on this one'
       job.abort('test over'); // a failed assertion must not leave the job (and the worker) running
       await job.result.catch(() => undefined);
     }
+  });
+
+  it('hands chunkBuffer memory back once zlib took its bytes, and the next batches of that size reuse it', async () => {
+    const blob = compress(tar, 'gzip');
+    const size = 64 * 1024;
+    const job = unpackInWorker(dest('reuse'), { diffId: sha256(tar) });
+    await pushAll(job, blob, size, true);
+    assert.equal((await job.result).diffId, sha256(tar));
+    await new Promise((resolve) => setTimeout(resolve, 50));   // the last hand-backs are messages too
+    const waiting = returnedBuffers();
+    assert.ok(waiting > 0, 'no memory came back from the worker');
+    const again = chunkBuffer(size);
+    assert.equal(again.byteLength, size);
+    assert.equal(returnedBuffers(), waiting - 1, 'a batch of the same size took a handed-back buffer');
+    // Reused memory goes to the worker like fresh memory, and unpacks the same.
+    const second = unpackInWorker(dest('reuse-again'), { diffId: sha256(tar) });
+    await pushAll(second, blob, size, true);
+    assert.equal((await second.result).diffId, sha256(tar));
+    assert.deepEqual(diffTrees(describeTree(path.join(t.dir, 'reuse')), describeTree(path.join(t.dir, 'reuse-again'))), []);
   });
 
   it('refuses an unsafe layer with the same typed error, naming the entry, and writes nothing outside', async () => {
