@@ -142,10 +142,10 @@ while (my $l = <STDIN>) { chomp $l; my ($op, $id, $p) = split(/ /, $l, 3);
     if (!@b || $a[0] != $b[0] || $a[1] != $b[1]) { close($fh); print "$id STALE\\n"; next; }
     $h{$id} = [$fh, $p]; print "$id OK\\n"; }
   elsif ($op eq 'R') { my ($off, $f) = split(/ /, $p, 2); my $fh = $files{$f};
-    if (!$fh) { if (!sysopen($fh, $f, O_RDWR|O_CREAT, 0644)) { print "$id E $!\n"; next; } $files{$f} = $fh; }
-    if (fcntl($fh, 37, pack('s s x4 q q l x4', 1, 0, $off, 1, 0))) { $r{$id} = [$fh, $off]; print "$id OK\n"; }
-    else { my $e = $! + 0; print $e == 11 || $e == 13 ? "$id BUSY\n" : "$id E $!\n"; } }
-  elsif ($op eq 'Q') { if (my $e = delete $r{$id}) { fcntl($e->[0], 37, pack('s s x4 q q l x4', 2, 0, $e->[1], 1, 0)); } print "$id OK\n"; }
+    if (!$fh) { if (!sysopen($fh, $f, O_RDWR|O_CREAT, 0644)) { print "$id E $!\\n"; next; } $files{$f} = $fh; }
+    if (fcntl($fh, 37, pack('s s x4 q q l x4', 1, 0, $off, 1, 0))) { $r{$id} = [$fh, $off]; print "$id OK\\n"; }
+    else { my $e = $! + 0; print $e == 11 || $e == 13 ? "$id BUSY\\n" : "$id E $!\\n"; } }
+  elsif ($op eq 'Q') { if (my $e = delete $r{$id}) { fcntl($e->[0], 37, pack('s s x4 q q l x4', 2, 0, $e->[1], 1, 0)); } print "$id OK\\n"; }
   elsif ($op eq 'U') { if (my $e = delete $h{$id}) { unlink($e->[1]); flock($e->[0], LOCK_UN); close($e->[0]); } print "$id OK\\n"; }
   elsif ($op eq 'D') { push @defer, $p; print "$id OK\\n"; }
   elsif ($op eq 'S') { my @a = split(/\\t/, $p, -1); my $nr = shift @a; @a = map { /^#(\\d+)$/ ? 0 + $1 : $_ } @a;
