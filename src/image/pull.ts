@@ -25,7 +25,7 @@ import { isTransientNetworkError } from './http.js';
 import { chainIds, ImageStore } from './store/index.js';
 import { startLockHelper } from './store/locks.js';
 import { chunkBuffer, stopIdleUnpackWorkers, unpackInWorkerFor, warmUnpackPool } from './store/unpack-pool.js';
-import { downloaded } from './young-garbage.js';
+import { deadBytes } from './young-garbage.js';
 import { EarlyStart } from './early-start.js';
 
 export interface PullOptions extends Omit<EnsureImageOptions, 'policy'> {
@@ -347,20 +347,17 @@ async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean,
     // Network chunks are ~16-64 KiB; handing the store WRITE_BATCH at a time cuts its calls ~16-fold
     // while keeping little in flight (peak RSS matters: the goal is < 150 MB whatever the image).
     const counted = async function* (source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-      let pending: Uint8Array[] = [];
-      let pendingBytes = 0;
+      // Each network chunk is copied into the batch as it arrives, so its buffer dies young: a chunk
+      // kept until its batch filled could live through two minor collections while the unpacking
+      // held the download back, and old dead buffers wait for a full collection (young-garbage.ts).
+      let batch: Buffer | undefined;
+      let filled = 0;
       const flush = (): Buffer => {
-        // One copy into memory of its own, which the layer unpack worker can then take over.
-        const out = chunkBuffer(pendingBytes);
-        let at = 0;
-        for (const piece of pending) {
-          out.set(piece, at);
-          at += piece.byteLength;
-        }
-        bytes += pendingBytes;
-        downloaded(pendingBytes);
-        pending = [];
-        pendingBytes = 0;
+        const out = filled === batch!.byteLength ? batch! : batch!.subarray(0, filled);
+        bytes += filled;
+        deadBytes(filled);
+        batch = undefined;
+        filled = 0;
         if (report && (Date.now() - lastReport > 100 || bytes === desc.size)) {
           lastReport = Date.now();
           ctx.emit({ phase: 'layer', layer: desc.digest, bytes, total: desc.size, message: 'downloading' });
@@ -372,19 +369,25 @@ async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean,
       const release = ctx.transfers ? await ctx.transfers.acquire() : undefined;
       try {
         for await (const chunk of source) {
-          pending.push(chunk);
-          pendingBytes += chunk.byteLength;
-          if (pendingBytes >= WRITE_BATCH) yield flush();
+          for (let at = 0; at < chunk.byteLength;) {
+            // One copy into memory of its own, which the layer unpack worker can then take over.
+            batch ??= chunkBuffer(WRITE_BATCH);
+            const n = Math.min(chunk.byteLength - at, WRITE_BATCH - filled);
+            batch.set(n === chunk.byteLength ? chunk : chunk.subarray(at, at + n), filled);
+            filled += n;
+            at += n;
+            if (filled === WRITE_BATCH) yield flush();
+          }
         }
       } catch (error) {
         release?.();
         // Keep every byte that did arrive: the store saves it for the Range resume.
-        if (pendingBytes > 0) yield flush();
+        if (filled > 0) yield flush();
         throw error;
       } finally {
         release?.();
       }
-      if (pendingBytes > 0) yield flush();
+      if (filled > 0) yield flush();
     };
     try {
       // The request goes out now (or went out with the manifest: requestEarly); the store's locks,

@@ -17,11 +17,13 @@ function post(message: FromWorker): void {
   port!.postMessage(message);
 }
 
-/** A whole transferred chunk the decompressor is done with goes back to the main thread, which reuses it. */
+/**
+ * A transferred chunk the decompressor is done with goes back to the main thread, which reuses its
+ * memory. Each chunk came in a buffer of its own (a batch may fill only part of it: a blob's last).
+ */
 function giveBack(chunk: Buffer): void {
   const buffer = chunk.buffer;
-  if (!(buffer instanceof ArrayBuffer) || chunk.byteOffset !== 0 || chunk.byteLength !== buffer.byteLength) return;
-  port!.postMessage({ type: 'return', buffer } satisfies FromWorker, [buffer]);
+  if (buffer instanceof ArrayBuffer && buffer.byteLength > 0) port!.postMessage({ type: 'return', buffer } satisfies FromWorker, [buffer]);
 }
 
 port.on('message', (message: ToWorker) => {

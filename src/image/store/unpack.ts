@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ImageError } from '../../errors/index.js';
 import { decompressStream, type Compression } from './compression.js';
+import { deadBytes } from '../young-garbage.js';
 import { readTar, type TarEntry } from './tar-reader.js';
 import { chownError } from './idmap.js';
 
@@ -72,6 +73,7 @@ export async function unpackLayerStream(source: AsyncIterable<Uint8Array>, dest:
   async function* hashed(): AsyncGenerator<Buffer> {
     for await (const chunk of tar) {
       hash.update(chunk);
+      deadBytes(chunk.length);
       yield chunk;
     }
   }

@@ -111,6 +111,26 @@ describe('layer unpacking from a download, in the worker thread and on this one'
     assert.deepEqual(diffTrees(describeTree(path.join(t.dir, 'reuse')), describeTree(path.join(t.dir, 'reuse-again'))), []);
   });
 
+  it('hands back a batch that fills only part of its memory (a blob\'s last), whole', async () => {
+    const blob = compress(tar, 'gzip');
+    const size = 96 * 1024;
+    const job = unpackInWorker(dest('partial'), { diffId: sha256(tar) });
+    for (let at = 0; at < blob.length; at += size - 1000) {
+      const part = blob.subarray(at, at + size - 1000);
+      const batch = chunkBuffer(size);
+      part.copy(batch);
+      const full = job.push(batch.subarray(0, part.length)); // as pull.ts pushes a batch it did not fill
+      if (full) await full;
+    }
+    job.end();
+    assert.equal((await job.result).diffId, sha256(tar));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const waiting = returnedBuffers();
+    assert.ok(waiting > 0, 'no memory came back from the worker');
+    assert.equal(chunkBuffer(size).byteLength, size);
+    assert.equal(returnedBuffers(), waiting - 1, 'a whole buffer of the batch size came back, not only the part the batch filled');
+  });
+
   it('refuses an unsafe layer with the same typed error, naming the entry, and writes nothing outside', async () => {
     const canary = makeCanary(t.dir);
     const before0 = canary.snapshot();
