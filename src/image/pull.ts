@@ -335,7 +335,7 @@ interface LayerTarget { diffId: string; chainId: string }
  * from byte 0 also unpacks the layer as it arrives (store.pullLayer); a resumed one only stores
  * the blob, and ensureLayers unpacks it from the file afterwards.
  */
-async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean, layer?: LayerTarget): Promise<boolean> {
+async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean, layer?: LayerTarget, onTransferred?: () => void): Promise<boolean> {
   const policy = ctx.options.retry ?? DEFAULT_RETRY;
   let fresh = false;
   let restartedAfterMismatch = false;
@@ -381,11 +381,13 @@ async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean,
         }
       } catch (error) {
         release?.();
+        onTransferred?.();
         // Keep every byte that did arrive: the store saves it for the Range resume.
         if (filled > 0) yield flush();
         throw error;
       } finally {
         release?.();
+        onTransferred?.();
       }
       if (filled > 0) yield flush();
     };
@@ -438,7 +440,9 @@ async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean,
  * transfer permit has its request out, its locks and temp dir ready, so its bytes flow the moment
  * another layer's last byte is in, while that one's unpacking and commit finish (without this, the
  * layers went in waves: each wave's locks, temp dirs and first bytes, then its unpacking tail and
- * commits, with no bytes flowing). Layers that were already stored as blobs, or whose download
+ * commits, with no bytes flowing). A layer's place goes to the next one at its last byte, not at its
+ commit: with layers of one size, those that started together end together, and the unpacking
+ worker then had little to do until the next ones' first bytes. Layers that were already stored as blobs, or whose download
  * had to resume, are unpacked from their files by ensureLayers at the end (which also finds the
  * streamed ones ready).
  */
@@ -453,26 +457,34 @@ async function fetchAndUnpackLayers(ctx: PullContext, config: OciImageConfigFile
   pinned.catch(() => undefined);   // awaited below; a failure is reported there
   const parallel = parallelDownloads(ctx.options);
   ctx.transfers = new Semaphore(parallel);
-  let next = 0;
+  const average = layers.reduce((sum, l) => sum + l.size, 0) / layers.length;
+  const spare = average <= SPARE_FOR_LAYERS_UP_TO ? SPARE_LAYERS : 0;
+  // A layer holds a slot from its start (locks, temp dir, request) to its last byte (or its end):
+  // the next layer starts then, not once this one's unpacking and commit are done.
+  const slots = new Semaphore(parallel + spare);
   let failure: unknown;
-  const worker = async (): Promise<void> => {
-    while (next < layers.length && !failure) {
-      const i = next++;
+  const running: Promise<void>[] = [];
+  for (let i = 0; i < layers.length && !failure; i++) {
+    const free = await slots.acquire();
+    if (failure) {
+      free();
+      break;
+    }
+    running.push((async () => {
       try {
         // hasBlob costs nothing when the blob is absent (and one lock when present).
         if (await ctx.store.hasBlob(layers[i].digest)) {
           dropEarly(ctx, layers[i].digest);
           ctx.emit({ phase: 'layer', layer: layers[i].digest, bytes: layers[i].size, total: layers[i].size, message: 'skipped' });
-        } else await downloadBlob(ctx, layers[i], true, { diffId: config.rootfs.diff_ids[i], chainId: chains[i] });
+        } else await downloadBlob(ctx, layers[i], true, { diffId: config.rootfs.diff_ids[i], chainId: chains[i] }, free);
       } catch (error) {
         failure ??= error;
-        return;
+      } finally {
+        free();
       }
-    }
-  };
-  const average = layers.reduce((sum, l) => sum + l.size, 0) / layers.length;
-  const spare = average <= SPARE_FOR_LAYERS_UP_TO ? SPARE_LAYERS : 0;
-  await Promise.all(Array.from({ length: Math.min(parallel + spare, layers.length) }, worker));
+    })());
+  }
+  await Promise.all(running);
   try {
     await pinned;
     if (failure) throw failure;

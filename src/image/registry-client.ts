@@ -96,8 +96,10 @@ export class RegistryClient {
     const loose = this.options.tlsVerify === undefined ? !!this.options.insecure : !this.options.tlsVerify;
     const attempts: { url: URL; insecureTls: boolean }[] = [{ url: new URL(`https://${host}/v2/`), insecureTls: loose }];
     if (loose) attempts.push({ url: new URL(`http://${host}/v2/`), insecureTls: false });
-    // An insecure registry is asked over both schemes at once (HTTPS still wins when it answers): a
-    // plain-HTTP registry then costs one round trip, not a failed TLS handshake followed by one.
+    // An insecure registry is asked over both schemes at once: a plain-HTTP registry then costs one
+    // round trip, not a failed TLS handshake followed by one. The first answer as a registry (200 or
+    // 401) wins, without waiting for the other: a port speaks TLS or plain HTTP, not both (a TLS
+    // port answers a plain request with 400), so this is the scheme Podman's HTTPS-then-HTTP finds.
     const stops = attempts.map(() => new AbortController());
     const outer = this.options.signal;
     if (outer) for (const stop of stops) outer.addEventListener('abort', () => stop.abort(outer.reason), { once: true });
@@ -105,24 +107,30 @@ export class RegistryClient {
     const answers: Promise<HttpResponse>[] = [];
     for (let i = attempts.length - 1; i >= 0; i--) {
       answers[i] = this.pingOnce(attempts[i]!.url, attempts[i]!.insecureTls, i === attempts.length - 1, stops[i]!.signal);
-      answers[i]!.catch(() => undefined);   // awaited in order below
     }
-    let lastError: unknown;
-    for (const [i, attempt] of attempts.entries()) {
-      try {
-        const res = await answers[i]!;
-        if (res.status === 200 || res.status === 401) {
-          this.baseUrl = new URL(`${attempt.url.protocol}//${host}/`);
-          this.insecureTls = attempt.insecureTls;
-          if (res.status === 401) this.challenge = parseChallenges(res.headers['www-authenticate'])[0];
-          for (const stop of stops.slice(i + 1)) stop.abort();   // the other scheme's request (or its retries) ends
-          return;
-        }
-        lastError = new Error(`/v2/ answered HTTP ${res.status}`);
-      } catch (error) {
-        lastError = error;
-      }
+    const errors: unknown[] = [];
+    const registryAnswer = (i: number): Promise<HttpResponse> => answers[i]!.then((res) => {
+      if (res.status === 200 || res.status === 401) return res;
+      throw new Error(`/v2/ answered HTTP ${res.status}`);
+    }).catch((error: unknown) => {
+      errors[i] = error;
+      throw error;
+    });
+    let winner: { i: number; res: HttpResponse } | undefined;
+    try {
+      winner = await Promise.any(attempts.map((_, i) => registryAnswer(i).then((res) => ({ i, res }))));
+    } catch {
+      // every scheme failed: reported below
     }
+    if (winner) {
+      const { i, res } = winner;
+      this.baseUrl = new URL(`${attempts[i]!.url.protocol}//${host}/`);
+      this.insecureTls = attempts[i]!.insecureTls;
+      if (res.status === 401) this.challenge = parseChallenges(res.headers['www-authenticate'])[0];
+      for (const [j, stop] of stops.entries()) if (j !== i) stop.abort();   // the other scheme's request (or its retries) ends
+      return;
+    }
+    const lastError = errors[errors.length - 1];
     if (lastError instanceof TransientError) throw this.error('image.registry.unavailable', `registry ${this.options.registry} keeps failing: ${lastError.message}`);
     throw this.networkError(lastError, 'pinging /v2/');
   }
