@@ -94,7 +94,9 @@ async function main(): Promise<void> {
       for (const r of refs) {
         const results = new Map<string, Measure[]>();
         for (let run = 0; run < RUNS; run++) {
-          for (const tool of tools) {
+          // Each run starts with the next tool, so none always runs first (after the sync and the
+          // previous tool's cleanup) or last.
+          for (const tool of [...tools.slice(run % tools.length), ...tools.slice(0, run % tools.length)]) {
             const dir = path.join(base, tool.name.replace(/[^a-z]/gi, '').slice(0, 24));
             cleanDir(dir);
             fs.mkdirSync(dir, { recursive: true });
@@ -120,7 +122,7 @@ async function main(): Promise<void> {
     const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
     const section = [
       '## pull', '',
-      `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`bench/pull ${RUNS}\` (median of ${RUNS} runs; peak RSS: the largest of the runs;`,
+      `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`bench/pull ${RUNS}\` (median of ${RUNS} runs, each starting with the next tool; peak RSS: the largest of the runs;`,
       `${os.cpus().length} CPUs, load average at the end ${load}). Each run starts from an empty store (fresh \`--root\`).`,
       'Data is random (incompressible), generated at bench time and served by docker-registry on 127.0.0.1.',
       '"limit" = all layers fetched at once by curl, each piped into `tar -xz` (no verification, no store).',

@@ -33,8 +33,10 @@ export interface LayerRecord {
 }
 
 export async function readLayerRecord(layout: StoreLayout, chainId: string): Promise<LayerRecord | undefined> {
+  const file = path.join(layerDir(layout, digestHex(chainId)), 'layer.json');
+  if (!fs.existsSync(file)) return undefined;   // a quick look first (blobs.ts: exists)
   try {
-    return await readJson<LayerRecord>(path.join(layerDir(layout, digestHex(chainId)), 'layer.json'));
+    return await readJson<LayerRecord>(file);
   } catch {
     return undefined;
   }
