@@ -452,10 +452,8 @@ async function fetchAndUnpackLayers(ctx: PullContext, config: OciImageConfigFile
   if (layers.length === 0) return [];
   const chains = chainIds(config.rootfs.diff_ids);
   // Written while the first layers download (streamLayerLocked waits for it before a blob or layer
-  // of theirs becomes visible). The layers' blobs too, though most are not stored yet: then each
-  // layer's own pin (pullLayer, hasBlob) finds them covered, instead of one more pin file write
-  // (the store lock, a new file) per layer.
-  const pinned = ctx.store.pin(layers.map((l) => l.digest), chains);
+  // of theirs becomes visible).
+  const pinned = ctx.store.pin([], chains);
   pinned.catch(() => undefined);   // awaited below; a failure is reported there
   const parallel = parallelDownloads(ctx.options);
   ctx.transfers = new Semaphore(parallel);
