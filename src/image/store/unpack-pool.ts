@@ -265,7 +265,7 @@ export const WORKER_MIN_LAYER = 8 * 1024 * 1024;
  * ...unless the whole image is this large: then every layer goes to the worker. With 20 layers of
  * 2 MB the main thread (HTTP, blob digest and file, and the unpacking) was the bottleneck while
  * the second core stayed idle about half the time; with the worker (its start, ~60 ms, runs on the
- * other core while the config is fetched) that pull measured 0.05-0.1 s faster. A small image does
+ * other core while the first layers are made ready: pull.ts) that pull measured 0.05-0.1 s faster. A small image does
  * not gain the start back: a one-file image's pull measured 0.22 s on the main thread, 0.26 s with
  * the worker (bench/RESULTS.md, "## pull").
  */
