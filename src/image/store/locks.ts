@@ -88,9 +88,7 @@ async function acquire(locksDir: string, name: string, file: string): Promise<()
       if (answer !== 'BUSY') throw new ImageError('lock-failed', `cannot lock "${name}" (byte ${offset} of ${ranges}): ${answer}`, { context: { file: ranges, lock: name } });
       await sleep(delay);
     }
-    return async () => {
-      await helper.request(`Q ${id}`, id);
-    };
+    return unlockWith(helper, `Q ${id}`, id);
   }
   for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
     const answer = await helper.request(`L ${id} ${file}`, id);
@@ -102,8 +100,18 @@ async function acquire(locksDir: string, name: string, file: string): Promise<()
     if (answer !== 'BUSY') throw new ImageError('lock-failed', `cannot lock ${file}: ${answer}`, { context: { file } });
     await sleep(delay);
   }
+  return unlockWith(helper, `U ${id}`, id);
+}
+
+/**
+ * The release of a helper-held lock: the unlock request is written at once and its answer not
+ * waited for (a round trip that a busy pull paid twice per layer). The helper answers requests in
+ * order, so this process's next lock request comes after the unlock; another process's waits for
+ * it as before (or for the kernel, should the helper die). Node stays alive until it is answered.
+ */
+function unlockWith(helper: LockHelper, line: string, id: number): () => Promise<void> {
   return async () => {
-    await helper.request(`U ${id}`, id);
+    void helper.request(line, id);
   };
 }
 
