@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { ImageStore } from '../../../../src/image/store/index.js';
-import { rangeOffset, RANGES_FILE } from '../../../../src/image/store/locks.js';
+import { lockHelperPid, rangeOffset, RANGES_FILE } from '../../../../src/image/store/locks.js';
 import { openTestStore, tempDir } from '../../../unit/image/store/store-fixtures.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'store-child.js');
@@ -45,6 +45,27 @@ describe('cross-process store locks', () => {
     assert.ok(released, `acquired while the other process still held the lock: ${h.events.join(' ')}`);
     assert.ok(acquiredAt >= Number(released.split('@')[1]));
     assert.equal(await h.done, 0);
+  });
+
+  it('a release does not wait for the helper to answer, and the next lock of the name still comes after it', { timeout: 60_000 }, async () => {
+    await store.withLock('prime-helper', async () => undefined);
+    const helper = lockHelperPid();
+    assert.ok(helper, 'the lock helper runs');
+    let stopped = false;
+    try {
+      const released = store.withLock('quick-release', async () => {
+        process.kill(helper, 'SIGSTOP');   // from now on the helper answers nothing
+        stopped = true;
+      });
+      const outcome = await Promise.race([released.then(() => 'returned'), new Promise((resolve) => setTimeout(() => resolve('waited'), 3000))]);
+      assert.equal(outcome, 'returned', 'withLock waited for the unlock to be answered');
+    } finally {
+      if (stopped) process.kill(helper, 'SIGCONT');
+    }
+    const h = await holder(store, 'quick-release', 300);
+    procs.push(h.proc);
+    assert.equal(await h.done, 0, 'another process got the lock once the helper went on');
+    assert.equal(await store.withLock('quick-release', async () => 'again'), 'again');
   });
 
   it('is released by the kernel when the holder is killed', { timeout: 60_000 }, async () => {
