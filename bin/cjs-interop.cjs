@@ -16,7 +16,7 @@
 const { readFileSync, writeFileSync } = require('node:fs');
 
 const file = process.argv[2];
-const LAZY = ['node:crypto', 'node:zlib', 'node:readline', 'node:fs/promises', 'node:worker_threads', 'node:child_process', 'node:net', 'node:dgram', 'node:os', 'node:timers/promises'];
+const LAZY = ['node:crypto', 'node:zlib', 'node:readline', 'node:fs/promises', 'node:worker_threads', 'node:child_process', 'node:net', 'node:dgram', 'node:os', 'node:timers/promises', 'node:https', 'node:v8'];
 const helper = 'var __toESM=(mod,isNodeMode,target)=>(';
 const lazy = 'var __lazyMark=Symbol("berth.lazyBuiltin");'
   + 'var __lazyBuiltin=(id)=>{let real;const load=()=>real??=require(id);'

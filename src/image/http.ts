@@ -24,13 +24,22 @@ export interface HttpResponse {
   body: http.IncomingMessage;
 }
 
-const agents = {
-  http: new http.Agent({ keepAlive: true, maxSockets: 16 }),
-  https: new https.Agent({ keepAlive: true, maxSockets: 16 }),
-  // No CA list at all: nothing is verified, and Node would otherwise parse its ~140 built-in roots
-  // (and NODE_EXTRA_CA_CERTS) for this context, ~50 ms before the first HTTPS try of an insecure registry.
-  httpsInsecure: new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false, ca: [] }),
-};
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+let httpsAgents: { verified: https.Agent; insecure: https.Agent } | undefined;
+
+/**
+ * Made at the first HTTPS request: node:https (and TLS) is loaded only then (bin/cjs-interop.cjs),
+ * which a pull from a plain-HTTP registry never pays (~8 ms of the main thread).
+ */
+function httpsAgent(insecure: boolean): https.Agent {
+  httpsAgents ??= {
+    verified: new https.Agent({ keepAlive: true, maxSockets: 16 }),
+    // No CA list at all: nothing is verified, and Node would otherwise parse its ~140 built-in roots
+    // (and NODE_EXTRA_CA_CERTS) for this context, ~50 ms before the first HTTPS try of an insecure registry.
+    insecure: new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false, ca: [] }),
+  };
+  return insecure ? httpsAgents.insecure : httpsAgents.verified;
+}
 
 export class HttpError extends Error {
   readonly code: string;
@@ -43,7 +52,7 @@ export class HttpError extends Error {
 export function request(url: URL, options: HttpRequest = {}): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const isHttps = url.protocol === 'https:';
-    const agent = isHttps ? (options.insecureTls ? agents.httpsInsecure : agents.https) : agents.http;
+    const agent = isHttps ? httpsAgent(options.insecureTls === true) : httpAgent;
     const headers: Record<string, string> = { 'user-agent': 'berth/0.1', ...(options.headers ?? {}) };
     if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
     const req = (isHttps ? https : http).request(url, { method: options.method ?? 'GET', headers, agent, signal: options.signal }, (res) => {

@@ -64,6 +64,9 @@ async function registryErrorText(res: HttpResponse): Promise<string> {
   }
 }
 
+/** How long the plain-HTTP ping of an insecure registry has before HTTPS is asked too (RegistryClient.ping). */
+const HTTPS_GRACE_MS = 20;
+
 export class RegistryClient {
   readonly options: RegistryClientOptions;
   private baseUrl?: URL;
@@ -96,31 +99,41 @@ export class RegistryClient {
     const loose = this.options.tlsVerify === undefined ? !!this.options.insecure : !this.options.tlsVerify;
     const attempts: { url: URL; insecureTls: boolean }[] = [{ url: new URL(`https://${host}/v2/`), insecureTls: loose }];
     if (loose) attempts.push({ url: new URL(`http://${host}/v2/`), insecureTls: false });
-    // An insecure registry is asked over both schemes at once: a plain-HTTP registry then costs one
-    // round trip, not a failed TLS handshake followed by one. The first answer as a registry (200 or
-    // 401) wins, without waiting for the other: a port speaks TLS or plain HTTP, not both (a TLS
-    // port answers a plain request with 400), so this is the scheme Podman's HTTPS-then-HTTP finds.
+    // An insecure registry is asked over both schemes: plain HTTP first, and HTTPS when that fails,
+    // answers as no registry, or has not answered within HTTPS_GRACE_MS. The first answer as a
+    // registry (200 or 401) wins, without waiting for the other: a port speaks TLS or plain HTTP, not
+    // both (a TLS port answers a plain request with 400), so this is the scheme Podman's HTTPS-then-HTTP
+    // finds. A plain-HTTP registry then costs one round trip and no TLS at all (loading it is ~8 ms of
+    // this thread, while the pull has nothing else to do); a TLS one at most the grace more.
     const stops = attempts.map(() => new AbortController());
     const outer = this.options.signal;
     if (outer) for (const stop of stops) outer.addEventListener('abort', () => stop.abort(outer.reason), { once: true });
-    // Sent last first: the plain-HTTP request is not held up by loading TLS for the other.
-    const answers: Promise<HttpResponse>[] = [];
-    for (let i = attempts.length - 1; i >= 0; i--) {
-      answers[i] = this.pingOnce(attempts[i]!.url, attempts[i]!.insecureTls, i === attempts.length - 1, stops[i]!.signal);
-    }
     const errors: unknown[] = [];
-    const registryAnswer = (i: number): Promise<HttpResponse> => answers[i]!.then((res) => {
-      if (res.status === 200 || res.status === 401) return res;
+    const ask = (i: number): Promise<{ i: number; res: HttpResponse }> => this.pingOnce(attempts[i]!.url, attempts[i]!.insecureTls, i === attempts.length - 1, stops[i]!.signal).then((res) => {
+      if (res.status === 200 || res.status === 401) return { i, res };
       throw new Error(`/v2/ answered HTTP ${res.status}`);
     }).catch((error: unknown) => {
       errors[i] = error;
       throw error;
     });
+    let grace: NodeJS.Timeout | undefined;
+    let answers: Promise<{ i: number; res: HttpResponse }>[];
+    if (attempts.length === 1) answers = [ask(0)];
+    else {
+      const plain = ask(1);
+      const tls = new Promise<void>((resolve) => {
+        grace = setTimeout(resolve, HTTPS_GRACE_MS);
+        plain.catch(() => resolve());
+      }).then(() => ask(0));
+      answers = [tls, plain];
+    }
     let winner: { i: number; res: HttpResponse } | undefined;
     try {
-      winner = await Promise.any(attempts.map((_, i) => registryAnswer(i).then((res) => ({ i, res }))));
+      winner = await Promise.any(answers);
     } catch {
       // every scheme failed: reported below
+    } finally {
+      clearTimeout(grace);
     }
     if (winner) {
       const { i, res } = winner;

@@ -2,7 +2,8 @@
  * A TCP proxy in front of a registry that closes a connection once it has carried `cutAfter`
  * bytes towards the client (once per `cuts`), mid-body, to test interrupted downloads.
  * It records each request line with its Range header, so a test can see the resume, and counts
- * the connections it accepted (keep-alive reuse).
+ * the connections it accepted (keep-alive reuse), and of those the TLS ones (an insecure registry's
+ * HTTPS try, which the registry behind refuses).
  */
 import net from 'node:net';
 
@@ -11,18 +12,20 @@ export interface CutProxy {
   requests: string[];
   cutsDone: number;
   connections: number;
+  tlsConnections: number;
   stop(): Promise<void>;
 }
 
 export async function startCutProxy(target: string, cutAfter: number, cuts = 1): Promise<CutProxy> {
   const [targetHost, targetPort] = target.split(':');
   const sockets = new Set<net.Socket>();
-  const proxy: CutProxy = { host: '', requests: [], cutsDone: 0, connections: 0, stop: async () => {} };
+  const proxy: CutProxy = { host: '', requests: [], cutsDone: 0, connections: 0, tlsConnections: 0, stop: async () => {} };
   const server = net.createServer((client) => {
     proxy.connections++;
     const upstream = net.connect(Number(targetPort), targetHost);
     sockets.add(client).add(upstream);
     let down = 0;
+    client.once('data', (data) => { if (data[0] === 0x16) proxy.tlsConnections++; });
     client.on('data', (data) => {
       const text = data.toString('latin1');
       for (const m of text.matchAll(/^(GET|HEAD) (\S+) HTTP\/1\.1\r\n([\s\S]*?)\r\n\r\n/gm)) {

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { pullImage } from '../../../src/image/pull.js';
 import { buildImageLayout, pushImage } from '../../support/images.js';
 import { startRegistry } from '../../support/registry.js';
@@ -47,14 +47,15 @@ test('self-signed HTTPS registry: refused by default, accepted with tlsVerify fa
   await assert.rejects(pullImage(ref, { paths: insecure.paths, quiet: true, tlsVerify: true, retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 } }), /self-signed|SELF_SIGNED/i);
 });
 
-test('an insecure plain-HTTP registry is not held up by a TLS attempt that gets no answer', async (t) => {
-  const registry = await startRegistry();
-  t.after(() => registry.stop());
-  await pushImage(await buildImageLayout({ files: { '/plain': 'yes' } }), registry.host, 'plain/app');
-  // One port: a TLS hello (first byte 0x16) is taken and never answered, anything else goes to the registry.
-  const [host, port] = registry.host.split(':');
+/**
+ * A registry behind one port that takes a TLS hello (first byte 0x16) and never answers it, and
+ * passes anything else on, the first plain request's answer `delayMs` late. Counts the TLS hellos.
+ */
+async function plainFront(t: TestContext, target: string, delayMs: number): Promise<{ host: string; tlsHellos: () => number }> {
+  const [host, port] = target.split(':');
   const sockets = new Set<net.Socket>();
   let tlsHellos = 0;
+  let delayed = false;
   const server = net.createServer((client) => {
     sockets.add(client);
     client.once('data', (first) => {
@@ -65,22 +66,41 @@ test('an insecure plain-HTTP registry is not held up by a TLS attempt that gets 
       const upstream = net.connect(Number(port), host);
       sockets.add(upstream);
       upstream.write(first);
-      client.pipe(upstream).pipe(client);
+      client.pipe(upstream);
+      const wait = delayed ? 0 : delayMs;
+      delayed = true;
+      setTimeout(() => upstream.pipe(client), wait);
       upstream.on('error', () => client.destroy());
     });
     client.on('error', () => undefined);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }));
-  const front = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-  const scratch = makeScratch([front]);
-  t.after(() => scratch.cleanup());
-  t.after(useEnv(scratch.env));
-  const started = Date.now();
-  const image = await pullImage(`${front}/plain/app:latest`, { paths: scratch.paths, quiet: true });
-  const took = Date.now() - started;
-  assert.equal(fs.readFileSync(path.join(image.layerDirs[0], 'plain'), 'utf8'), 'yes');
-  assert.ok(tlsHellos >= 1, 'the HTTPS attempt was made');
-  // Waiting for the HTTPS attempt would take its idle timeout (30 s) first.
-  assert.ok(took < 10_000, `the pull took ${took} ms`);
+  return { host: `127.0.0.1:${(server.address() as net.AddressInfo).port}`, tlsHellos: () => tlsHellos };
+}
+
+test('an insecure plain-HTTP registry: no TLS when HTTP answers at once, and not held up by a TLS attempt that gets no answer', async (t) => {
+  const registry = await startRegistry();
+  t.after(() => registry.stop());
+  await pushImage(await buildImageLayout({ files: { '/plain': 'yes' } }), registry.host, 'plain/app');
+  for (const delayMs of [0, 300]) {
+    const front = await plainFront(t, registry.host, delayMs);
+    const scratch = makeScratch([front.host]);
+    t.after(() => scratch.cleanup());
+    const restore = useEnv(scratch.env);
+    const started = Date.now();
+    try {
+      const image = await pullImage(`${front.host}/plain/app:latest`, { paths: scratch.paths, quiet: true });
+      assert.equal(fs.readFileSync(path.join(image.layerDirs[0], 'plain'), 'utf8'), 'yes');
+    } finally {
+      restore();
+    }
+    const took = Date.now() - started;
+    if (delayMs === 0) assert.equal(front.tlsHellos(), 0, 'HTTPS was tried although HTTP answered at once');
+    else {
+      assert.ok(front.tlsHellos() >= 1, 'HTTP answered late, and HTTPS was not tried meanwhile');
+      // Waiting for the HTTPS attempt would take its idle timeout (30 s) first.
+      assert.ok(took < 10_000, `the pull took ${took} ms`);
+    }
+  }
 });
