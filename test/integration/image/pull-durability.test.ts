@@ -112,8 +112,10 @@ test('a pull killed mid-download leaves a store the next pull completes', { time
     try {
       const partial = path.join(scratch.dir, 'killed', 'root', 'images', 'partial');
       const deadline = Date.now() + 30_000;
-      // Layer downloads of the killed pull have begun: their partial files hold bytes.
-      while ((fs.existsSync(partial) ? fs.readdirSync(partial).filter((f) => fs.statSync(path.join(partial, f)).size > 0).length : 0) < 3) {
+      // Layer downloads of the killed pull have begun: their partial files hold bytes. (A small
+      // layer's partial file may be committed, renamed away, between the listing and its stat.)
+      const started = (): number => fs.readdirSync(partial).filter((f) => (fs.statSync(path.join(partial, f), { throwIfNoEntry: false })?.size ?? 0) > 0).length;
+      while ((fs.existsSync(partial) ? started() : 0) < 3) {
         assert.ok(Date.now() < deadline, 'the pull did not start downloading layers');
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
