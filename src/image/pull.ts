@@ -445,10 +445,10 @@ async function downloadBlob(ctx: PullContext, desc: Descriptor, report: boolean,
  * another layer's last byte is in, while that one's unpacking and commit finish (without this, the
  * layers went in waves: each wave's locks, temp dirs and first bytes, then its unpacking tail and
  * commits, with no bytes flowing). A layer's place goes to the next one at its last byte, not at its
- commit: with layers of one size, those that started together end together, and the unpacking
- worker then had little to do until the next ones' first bytes. Layers that were already stored as blobs, or whose download
- * had to resume, are unpacked from their files by ensureLayers at the end (which also finds the
- * streamed ones ready).
+ * commit: with layers of one size, those that started together ended together, and the unpacking
+ * worker then had little to do until the next ones' first bytes. Layers that were already stored
+ * as blobs, or whose download had to resume, are unpacked from their files by ensureLayers at the
+ * end (which also finds the streamed ones ready).
  */
 async function fetchAndUnpackLayers(ctx: PullContext, config: OciImageConfigFile, manifest: ImageManifest): Promise<string[]> {
   const layers = manifest.layers;
